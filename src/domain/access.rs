@@ -1,0 +1,133 @@
+//! Who is calling and what they may do: tokens, roles and scopes.
+
+use std::collections::BTreeSet;
+
+use super::model::Model;
+use crate::error::{Error, Result};
+
+/// Role of an org's full administrator: may read and change everything.
+pub const ROLE_FULL_ADMIN: &str = "id_full_admin";
+/// Role of a read-only administrator: may read admin data, never change it.
+pub const ROLE_READONLY_ADMIN: &str = "id_readonly_admin";
+/// Role of a meetings (site) administrator: may read and change meeting settings.
+pub const ROLE_MEETING_ADMIN: &str = "id_meeting_admin";
+
+pub const SCOPE_ADMIN_SCHEDULE_READ: &str = "meeting:admin_schedule_read";
+pub const SCOPE_ADMIN_SCHEDULE_WRITE: &str = "meeting:admin_schedule_write";
+
+/// The caller of a request, resolved from its token. Owned, so it can be used after the
+/// lock on the model is released.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub person_id: String,
+    pub org_id: String,
+    pub roles: Vec<String>,
+    pub scopes: BTreeSet<String>,
+    /// Key of the caller's preferred site, used when a read leaves `siteUrl` out.
+    pub preferred_site: Option<String>,
+}
+
+/// What an operation needs of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Admin reads of meeting configuration (tracking codes).
+    AdminScheduleRead,
+    /// Admin changes of meeting configuration.
+    AdminScheduleWrite,
+}
+
+impl Caller {
+    /// 403 unless the caller has both a fitting admin role and the scope.
+    pub fn require(&self, need: Need) -> Result<()> {
+        let (roles, scope): (&[&str], &str) = match need {
+            Need::AdminScheduleRead => (
+                &[ROLE_FULL_ADMIN, ROLE_MEETING_ADMIN, ROLE_READONLY_ADMIN],
+                SCOPE_ADMIN_SCHEDULE_READ,
+            ),
+            Need::AdminScheduleWrite => (
+                &[ROLE_FULL_ADMIN, ROLE_MEETING_ADMIN],
+                SCOPE_ADMIN_SCHEDULE_WRITE,
+            ),
+        };
+        let has_role = self.roles.iter().any(|r| roles.contains(&r.as_str()));
+        if has_role && self.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+}
+
+impl Model {
+    /// 401 for a token nobody holds.
+    pub fn authenticate(&self, token: &str) -> Result<Caller> {
+        let t = self.tokens.get(token).ok_or(Error::Unauthorized)?;
+        let person = self.person(&t.person_id).ok_or(Error::Unauthorized)?;
+        Ok(Caller {
+            person_id: person.id.clone(),
+            org_id: person.org_id.clone(),
+            roles: person.roles.clone(),
+            scopes: t.scopes.clone(),
+            preferred_site: person.preferred_site.clone(),
+        })
+    }
+
+    /// The default admin token: the first token of the seed whose holder may change
+    /// tracking codes. Printed at start so a newcomer can call the API at once.
+    pub fn default_admin_token(&self) -> Option<&str> {
+        self.token_order
+            .iter()
+            .find(|t| {
+                self.authenticate(t)
+                    .is_ok_and(|c| c.require(Need::AdminScheduleWrite).is_ok())
+            })
+            .map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(roles: &[&str], scopes: &[&str]) -> Caller {
+        Caller {
+            person_id: "p".into(),
+            org_id: "o".into(),
+            roles: roles.iter().map(|s| s.to_string()).collect(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            preferred_site: None,
+        }
+    }
+
+    #[test]
+    fn writes_need_a_writing_admin_role_and_the_write_scope() {
+        let admin = caller(&[ROLE_FULL_ADMIN], &[SCOPE_ADMIN_SCHEDULE_WRITE]);
+        assert_eq!(admin.require(Need::AdminScheduleWrite), Ok(()));
+        let readonly = caller(&[ROLE_READONLY_ADMIN], &[SCOPE_ADMIN_SCHEDULE_WRITE]);
+        assert_eq!(
+            readonly.require(Need::AdminScheduleWrite),
+            Err(Error::Forbidden)
+        );
+        let no_scope = caller(&[ROLE_FULL_ADMIN], &[SCOPE_ADMIN_SCHEDULE_READ]);
+        assert_eq!(
+            no_scope.require(Need::AdminScheduleWrite),
+            Err(Error::Forbidden)
+        );
+        let user = caller(&[], &[SCOPE_ADMIN_SCHEDULE_WRITE]);
+        assert_eq!(
+            user.require(Need::AdminScheduleWrite),
+            Err(Error::Forbidden)
+        );
+    }
+
+    #[test]
+    fn reads_accept_the_read_only_admin() {
+        let readonly = caller(&[ROLE_READONLY_ADMIN], &[SCOPE_ADMIN_SCHEDULE_READ]);
+        assert_eq!(readonly.require(Need::AdminScheduleRead), Ok(()));
+        let write_only = caller(&[ROLE_FULL_ADMIN], &[SCOPE_ADMIN_SCHEDULE_WRITE]);
+        assert_eq!(
+            write_only.require(Need::AdminScheduleRead),
+            Err(Error::Forbidden)
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! Turning a request into what the domain takes: the caller behind the bearer token and a
+//! JSON body. Every failure is an [`Error`], so no framework text ever reaches a client.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use crate::domain::access::Caller;
+use crate::error::{Error, Result};
+use crate::store::World;
+use crate::AppState;
+
+/// Largest request body accepted, in bytes.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The caller of a request and the world its token belongs to. Rejects with 401 before
+/// anything else about the request is looked at.
+pub struct Authenticated {
+    pub world: Arc<World>,
+    pub caller: Caller,
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let token = bearer_token(&parts.headers).ok_or(Error::Unauthorized)?;
+        let world = state.worlds.for_token(token);
+        let caller = world.read(|m| m.authenticate(token))?;
+        Ok(Authenticated { world, caller })
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`; the scheme's case does not matter.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// A header's value as text, if it is present, readable and not blank.
+pub fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// Reads and parses a required JSON body: 413 over the limit (refused by `Content-Length`
+/// before reading when the client declares it), 400 when missing, 415 for a content type
+/// other than JSON, 400 naming the field for malformed JSON or a wrong type.
+pub async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return Err(Error::PayloadTooLarge(BODY_LIMIT));
+    }
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .map_err(|_| Error::PayloadTooLarge(BODY_LIMIT))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::bad_request(
+            "The request body is missing; a JSON object is expected.",
+        ));
+    }
+    check_json_content_type(headers)?;
+    parse_json(&bytes)
+}
+
+fn check_json_content_type(headers: &HeaderMap) -> Result<()> {
+    let given = headers
+        .get(CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let essence = given
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        Ok(())
+    } else if given.is_empty() {
+        Err(Error::UnsupportedMediaType("(none)".into()))
+    } else {
+        Err(Error::UnsupportedMediaType(given))
+    }
+}
+
+/// Parses JSON into `T`, describing a failure the way a client can act on.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    // serde reads a struct from an array too (fields by position); Webex bodies are objects.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|&b| b != b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    {
+        return Err(Error::bad_request(
+            "The request body must be a JSON object.",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        describe_json_error(&path, &e.into_inner())
+    })?;
+    de.end().map_err(|e| describe_json_error(".", &e))?;
+    Ok(value)
+}
+
+fn describe_json_error(path: &str, error: &serde_json::Error) -> Error {
+    let description = match error.classify() {
+        Category::Data => format!("Invalid value for '{path}': {error}."),
+        Category::Syntax | Category::Eof | Category::Io => {
+            format!("The request body is not valid JSON: {error}.")
+        }
+    };
+    Error::BadRequest(vec![description])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::user_codes::UpdateRequest;
+
+    #[test]
+    fn bearer_tokens_are_read_whatever_the_scheme_case() {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, "bearer abc".parse().unwrap());
+        assert_eq!(bearer_token(&h), Some("abc"));
+        h.insert(AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(bearer_token(&h), None);
+        h.insert(AUTHORIZATION, "Bearer ".parse().unwrap());
+        assert_eq!(bearer_token(&h), None);
+    }
+
+    #[test]
+    fn parse_errors_name_the_field() {
+        let err = parse_json::<UpdateRequest>(br#"{"trackingCodes": [{"name": 5}]}"#).unwrap_err();
+        let Error::BadRequest(d) = err else { panic!() };
+        assert!(
+            d[0].starts_with("Invalid value for 'trackingCodes[0].name'"),
+            "{d:?}"
+        );
+        let Error::BadRequest(d) = parse_json::<UpdateRequest>(b"[1]").unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(d[0], "The request body must be a JSON object.");
+        let Error::BadRequest(d) = parse_json::<UpdateRequest>(b"{").unwrap_err() else {
+            panic!()
+        };
+        assert!(
+            d[0].starts_with("The request body is not valid JSON"),
+            "{d:?}"
+        );
+        assert!(parse_json::<UpdateRequest>(b"{} {}").is_err());
+        let Error::BadRequest(d) =
+            parse_json::<UpdateRequest>(br#"{"trackingCodes": [["Department", "Sales"]]}"#)
+                .unwrap_err()
+        else {
+            panic!()
+        };
+        assert!(d[0].contains("trackingCodes[0]"), "{d:?}");
+        let Error::BadRequest(d) =
+            parse_json::<UpdateRequest>(br#"{"trackingCodes": [{"name": "a", "name": "b"}]}"#)
+                .unwrap_err()
+        else {
+            panic!()
+        };
+        assert!(d[0].contains("duplicate field"), "{d:?}");
+        let ok: UpdateRequest =
+            parse_json(br#"{"trackingCodes": [{"id": 1, "name": "a", "value": null}]}"#).unwrap();
+        let items = ok.tracking_codes.unwrap();
+        assert_eq!(items[0].name.as_deref(), Some("a"));
+        assert_eq!(items[0].value, None);
+    }
+}

@@ -1,0 +1,59 @@
+//! `/admin/meeting/userconfig/trackingCodes`: Get and Update User Tracking Codes.
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::Query;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use super::extract::{header_text, json_body, Authenticated};
+use super::webex::WebexJson;
+use crate::domain::access::Need;
+use crate::domain::user_codes::{self, GetRequest, UpdateRequest, UserCodes};
+use crate::error::{Error, Result};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/admin/meeting/userconfig/trackingCodes",
+        get(get_user_codes).put(update_user_codes),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetQuery {
+    site_url: Option<String>,
+    person_id: Option<String>,
+}
+
+async fn get_user_codes(
+    auth: Authenticated,
+    query: Result<Query<GetQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<WebexJson<UserCodes>> {
+    auth.caller.require(Need::AdminScheduleRead)?;
+    let Query(query) = query.map_err(|e| Error::bad_request(e.body_text()))?;
+    let req = GetRequest {
+        site_url: query.site_url,
+        person_id: query.person_id,
+        email: header_text(&headers, "email"),
+    };
+    auth.world
+        .read(|m| user_codes::get(m, &auth.caller, &req))
+        .map(WebexJson)
+}
+
+async fn update_user_codes(
+    auth: Authenticated,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<WebexJson<UserCodes>> {
+    auth.caller.require(Need::AdminScheduleWrite)?;
+    let req: UpdateRequest = json_body(&headers, body).await?;
+    auth.world
+        .transact(|m| user_codes::update(m, &auth.caller, &req))
+        .map(WebexJson)
+}

@@ -1,0 +1,203 @@
+//! What makes a response look like Webex: the `TrackingID` header on every response, the
+//! error body `{message, errors[{description}], trackingId}` built in one place, and JSON
+//! with the content type Webex sends.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// The header Webex uses to correlate a request across its services.
+pub static TRACKING_ID: HeaderName = HeaderName::from_static("trackingid");
+
+/// The content type of every JSON answer, as Webex writes it.
+pub const JSON_CONTENT_TYPE: &str = "application/json;charset=UTF-8";
+
+/// Longest `TrackingID` request header that is echoed; a longer one is replaced.
+const MAX_TRACKING_ID: usize = 256;
+
+pub const MESSAGE_400: &str = "The request could not be understood by the server due to malformed syntax. See 'errors' for more details.";
+pub const MESSAGE_401: &str =
+    "The request requires a valid access token set in the Authorization request header.";
+pub const MESSAGE_403: &str = "The server understood the request, but refused to fulfill it because the access token is missing required scopes or the user is missing required roles or licenses.";
+pub const MESSAGE_404: &str = "The requested resource could not be found.";
+pub const MESSAGE_405: &str =
+    "The request was made to a resource using an HTTP request method that is not supported.";
+pub const MESSAGE_409: &str = "The request could not be processed because it conflicts with some established rule of the system.";
+pub const MESSAGE_413: &str =
+    "The request is larger than the server is willing or able to process.";
+pub const MESSAGE_415: &str = "The request was made to a resource without specifying a media type or used a media type that is not supported.";
+
+/// An error waiting for its tracking id. Handlers do not know the id, so an error response
+/// carries this in its extensions and [`tracking_id`] writes the body.
+#[derive(Debug, Clone)]
+struct PendingError {
+    message: &'static str,
+    descriptions: Vec<String>,
+}
+
+impl PendingError {
+    /// For responses the framework made itself (e.g. 405): the message is the description.
+    fn for_status(status: StatusCode) -> Self {
+        let message = match status.as_u16() {
+            401 => MESSAGE_401,
+            403 => MESSAGE_403,
+            404 => MESSAGE_404,
+            405 => MESSAGE_405,
+            409 => MESSAGE_409,
+            413 => MESSAGE_413,
+            415 => MESSAGE_415,
+            _ => MESSAGE_400,
+        };
+        PendingError {
+            message,
+            descriptions: vec![message.to_owned()],
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody<'a> {
+    message: &'a str,
+    errors: Vec<Description<'a>>,
+    tracking_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct Description<'a> {
+    description: &'a str,
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, message, descriptions) = match self {
+            Error::BadRequest(d) => (StatusCode::BAD_REQUEST, MESSAGE_400, d),
+            Error::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                MESSAGE_401,
+                vec![MESSAGE_401.into()],
+            ),
+            Error::Forbidden => (StatusCode::FORBIDDEN, MESSAGE_403, vec![MESSAGE_403.into()]),
+            Error::NotFound(d) => (StatusCode::NOT_FOUND, MESSAGE_404, vec![d]),
+            Error::MethodNotAllowed(m) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                MESSAGE_405,
+                vec![format!(
+                    "The method '{m}' is not allowed for this resource."
+                )],
+            ),
+            Error::Conflict(d) => (StatusCode::CONFLICT, MESSAGE_409, vec![d]),
+            Error::PayloadTooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                MESSAGE_413,
+                vec![format!(
+                    "The request body is larger than the limit of {limit} bytes."
+                )],
+            ),
+            Error::UnsupportedMediaType(given) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                MESSAGE_415,
+                vec![format!(
+                    "The content type '{given}' is not supported; send 'application/json'."
+                )],
+            ),
+        };
+        let mut response = status.into_response();
+        response.extensions_mut().insert(PendingError {
+            message,
+            descriptions,
+        });
+        response
+    }
+}
+
+/// A JSON answer with Webex's content type.
+pub struct WebexJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for WebexJson<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(bytes) => json_response(StatusCode::OK, bytes),
+            // Our own types always serialize; should one not, the client still gets a
+            // Webex-shaped answer rather than a dropped connection.
+            Err(e) => Error::bad_request(format!("The response could not be encoded: {e}"))
+                .into_response(),
+        }
+    }
+}
+
+fn json_response(status: StatusCode, bytes: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    response
+}
+
+/// Middleware for every route: takes the request's `TrackingID` (or makes one the way
+/// Webex's gateway does), writes the error body of a failed request with it, and sets the
+/// header on the response.
+pub async fn tracking_id(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&TRACKING_ID)
+        .filter(|v| {
+            let b = v.as_bytes();
+            !b.is_empty() && b.len() <= MAX_TRACKING_ID && b.iter().all(u8::is_ascii_graphic)
+        })
+        .cloned()
+        .unwrap_or_else(new_tracking_id);
+    let mut response = next.run(request).await;
+    let pending = response.extensions_mut().remove::<PendingError>();
+    let status = response.status();
+    let framework_error = (status.is_client_error() || status.is_server_error())
+        && !response.headers().contains_key(CONTENT_TYPE);
+    if let Some(error) =
+        pending.or_else(|| framework_error.then(|| PendingError::for_status(status)))
+    {
+        write_error(&mut response, &error, id.to_str().unwrap_or_default());
+    }
+    response.headers_mut().insert(TRACKING_ID.clone(), id);
+    response
+}
+
+fn new_tracking_id() -> HeaderValue {
+    let id = format!("ROUTERGW_{}", uuid::Uuid::new_v4());
+    // A uuid is ASCII, so this cannot fail; the fallback only keeps this free of panics.
+    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("ROUTERGW"))
+}
+
+fn write_error(response: &mut Response, error: &PendingError, tracking_id: &str) {
+    let body = ErrorBody {
+        message: error.message,
+        errors: error
+            .descriptions
+            .iter()
+            .map(|d| Description { description: d })
+            .collect(),
+        tracking_id,
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let headers = response.headers_mut();
+    headers.remove(CONTENT_LENGTH);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    *response.body_mut() = Body::from(bytes);
+}
+
+/// The answer for a known path called with a method it does not have; the router adds
+/// the `Allow` header.
+pub async fn method_not_allowed(method: axum::http::Method) -> Error {
+    Error::MethodNotAllowed(method.to_string())
+}
+
+/// The answer for any path the emulator does not know.
+pub async fn not_found() -> Error {
+    Error::not_found(MESSAGE_404)
+}
