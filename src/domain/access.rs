@@ -34,27 +34,65 @@ pub enum Need {
     AdminScheduleRead,
     /// Admin changes of meeting configuration.
     AdminScheduleWrite,
+    /// Reading people (any user may, within their org).
+    PeopleRead,
+    /// Reading one's own meeting preferences (the site list).
+    PreferencesRead,
+    /// Reading another user's meeting preferences.
+    AdminPreferencesRead,
+    /// A host reading what they may use to schedule meetings.
+    SchedulesRead,
+}
+
+pub const SCOPE_PEOPLE_READ: &str = "spark:people_read";
+pub const SCOPE_ADMIN_PEOPLE_READ: &str = "spark-admin:people_read";
+pub const SCOPE_PREFERENCES_READ: &str = "meeting:preferences_read";
+pub const SCOPE_ADMIN_PREFERENCES_READ: &str = "meeting:admin_preferences_read";
+pub const SCOPE_SCHEDULES_READ: &str = "meeting:schedules_read";
+
+const READING_ADMINS: &[&str] = &[ROLE_FULL_ADMIN, ROLE_MEETING_ADMIN, ROLE_READONLY_ADMIN];
+const WRITING_ADMINS: &[&str] = &[ROLE_FULL_ADMIN, ROLE_MEETING_ADMIN];
+
+impl Need {
+    /// The roles of which the caller needs one (`None`: any user), and the scopes of which
+    /// the token needs one.
+    fn requirements(self) -> (Option<&'static [&'static str]>, &'static [&'static str]) {
+        match self {
+            Need::AdminScheduleRead => (Some(READING_ADMINS), &[SCOPE_ADMIN_SCHEDULE_READ]),
+            Need::AdminScheduleWrite => (Some(WRITING_ADMINS), &[SCOPE_ADMIN_SCHEDULE_WRITE]),
+            Need::PeopleRead => (None, &[SCOPE_PEOPLE_READ, SCOPE_ADMIN_PEOPLE_READ]),
+            Need::PreferencesRead => (
+                None,
+                &[SCOPE_PREFERENCES_READ, SCOPE_ADMIN_PREFERENCES_READ],
+            ),
+            Need::AdminPreferencesRead => (Some(READING_ADMINS), &[SCOPE_ADMIN_PREFERENCES_READ]),
+            Need::SchedulesRead => (None, &[SCOPE_SCHEDULES_READ, SCOPE_ADMIN_SCHEDULE_READ]),
+        }
+    }
 }
 
 impl Caller {
-    /// 403 unless the caller has both a fitting admin role and the scope.
+    /// 403 unless the caller has a fitting role (where one is needed) and one of the scopes.
     pub fn require(&self, need: Need) -> Result<()> {
-        let (roles, scope): (&[&str], &str) = match need {
-            Need::AdminScheduleRead => (
-                &[ROLE_FULL_ADMIN, ROLE_MEETING_ADMIN, ROLE_READONLY_ADMIN],
-                SCOPE_ADMIN_SCHEDULE_READ,
-            ),
-            Need::AdminScheduleWrite => (
-                &[ROLE_FULL_ADMIN, ROLE_MEETING_ADMIN],
-                SCOPE_ADMIN_SCHEDULE_WRITE,
-            ),
-        };
-        let has_role = self.roles.iter().any(|r| roles.contains(&r.as_str()));
-        if has_role && self.scopes.contains(scope) {
+        if self.may(need) {
             Ok(())
         } else {
             Err(Error::Forbidden)
         }
+    }
+
+    pub fn may(&self, need: Need) -> bool {
+        let (roles, scopes) = need.requirements();
+        let has_role =
+            roles.is_none_or(|roles| self.roles.iter().any(|r| roles.contains(&r.as_str())));
+        has_role && scopes.iter().any(|s| self.scopes.contains(*s))
+    }
+
+    /// Whether the caller is an administrator of their org (sees admin-only fields).
+    pub fn is_admin(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|r| READING_ADMINS.contains(&r.as_str()))
     }
 }
 

@@ -2,8 +2,9 @@
 //! Handlers parse a request, call one of these functions and map the result.
 
 pub mod access;
+pub mod code_definition;
+pub mod lookup;
 pub mod model;
 pub mod seed;
-pub mod site_codes;
 pub mod text;
 pub mod user_codes;

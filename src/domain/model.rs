@@ -34,13 +34,6 @@ pub enum Mapping {
     Completed,
 }
 
-impl Mapping {
-    /// A site whose codes are mapped (or being mapped) refuses changes to tracking codes.
-    pub fn is_mapped(self) -> bool {
-        !matches!(self, Mapping::None)
-    }
-}
-
 /// A Webex Meetings site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Site {

@@ -8,11 +8,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::code_definition::{self, Definition};
 use super::model::{
     site_key, CodeOption, HostProfileCode, InputMode, Management, Mapping, Model, Org, Person,
     ScheduleStartCode, Site, SiteCodes, Token, TrackingCode,
 };
-use super::site_codes::{self, Definition};
 use super::text;
 
 /// The built-in seed, compiled into the binary.
@@ -369,13 +369,15 @@ fn add_tracking_codes(model: &mut Model, seed: &Seed) -> Result<(), SeedError> {
         };
         let id = match c.id.parse::<u64>() {
             Ok(id) if id > 0 && id.to_string() == c.id => id,
-            _ => return fail(
-                format!("{at}.id"),
-                format!(
+            _ => {
+                return fail(
+                    format!("{at}.id"),
+                    format!(
                     "a tracking code id is a positive integer in a string, like \"1\", not '{}'",
                     c.id
                 ),
-            ),
+                )
+            }
         };
         let def = Definition {
             name: Some(&c.name),
@@ -384,10 +386,16 @@ fn add_tracking_codes(model: &mut Model, seed: &Seed) -> Result<(), SeedError> {
             options: &c.options,
             schedule_start_codes: c.schedule_start_codes.as_deref(),
         };
-        let checked = site_codes::check(site, &def).map_err(|problems| SeedError {
-            path: at.clone(),
-            reason: problems.join("; "),
-        })?;
+        let checked = code_definition::check(&def)
+            .and_then(|checked| {
+                code_definition::check_for_site(site, def.host_profile_code)
+                    .map(|()| checked)
+                    .map_err(|p| vec![p])
+            })
+            .map_err(|problems| SeedError {
+                path: at.clone(),
+                reason: problems.join("; "),
+            })?;
         let codes = model.codes.entry(key).or_default();
         if codes.by_id.contains_key(&id) {
             return fail(

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::access::Caller;
-use super::model::{site_key, Mapping, Model, Person, Site, SiteCodes};
+use super::lookup::{self, check_access, given};
+use super::model::{site_key, Model, Person, Site, SiteCodes};
 use super::text;
 use crate::error::{Error, Result};
 
@@ -97,11 +98,6 @@ pub struct UserCode {
     pub value: String,
 }
 
-/// An empty string counts as absent: clients often send `""` for a field they do not use.
-fn given(field: &Option<String>) -> Option<&str> {
-    field.as_deref().filter(|s| !s.trim().is_empty())
-}
-
 /// Update User Tracking Codes: merges the listed values into the person's values on the
 /// site, all or nothing.
 pub fn update(model: &mut Model, caller: &Caller, req: &UpdateRequest) -> Result<UserCodes> {
@@ -136,12 +132,10 @@ pub fn update(model: &mut Model, caller: &Caller, req: &UpdateRequest) -> Result
         return Err(Error::BadRequest(problems));
     };
 
-    let site = find_site(model, caller, site_url)?;
+    let site = lookup::site(model, caller, site_url)?;
     let person = find_person(model, caller, person_id, email)?;
     check_access(person, site)?;
-    if site.mapping.is_mapped() {
-        return Err(Error::Conflict(mapped_description(site)));
-    }
+    lookup::refuse_mapped(site, "user tracking codes cannot be updated")?;
 
     let key = site_key(&site.url);
     let codes = model.site_codes(&key);
@@ -195,31 +189,13 @@ pub fn get(model: &Model, caller: &Caller, req: &GetRequest) -> Result<UserCodes
     if person_id.is_none() && email.is_none() {
         return Err(Error::bad_request(MISSING_PERSON));
     }
-    let site = match given(&req.site_url) {
-        Some(url) => find_site(model, caller, url)?,
-        None => caller
-            .preferred_site
-            .as_deref()
-            .and_then(|key| model.sites.get(key))
-            .ok_or_else(|| {
-                Error::bad_request("'siteUrl' cannot be empty: the caller has no preferred site")
-            })?,
-    };
+    let site = lookup::site_or_preferred(model, caller, given(&req.site_url))?;
     let person = find_person(model, caller, person_id, email)?;
     check_access(person, site)?;
     Ok(view(model, site, person))
 }
 
 const MISSING_PERSON: &str = "At least one parameter of 'personId' or 'email' is required.";
-
-/// A site of the caller's org; sites of other orgs are not found, never forbidden, so
-/// nothing reveals that they exist.
-fn find_site<'m>(model: &'m Model, caller: &Caller, url: &str) -> Result<&'m Site> {
-    model
-        .site(url)
-        .filter(|s| s.org_id == caller.org_id)
-        .ok_or_else(|| Error::not_found(format!("Site '{}' is not found.", url.trim())))
-}
 
 /// The person by `personId`, else by `email`; `email` is not compared when `personId` is
 /// given, as the docs put `personId` first.
@@ -229,40 +205,11 @@ fn find_person<'m>(
     person_id: Option<&str>,
     email: Option<&str>,
 ) -> Result<&'m Person> {
-    let (found, what) = match (person_id, email) {
-        (Some(id), _) => (model.person(id.trim()), format!("Person '{}'", id.trim())),
-        (None, Some(email)) => (
-            model.person_by_email(email),
-            format!("Person with email '{}'", email.trim()),
-        ),
-        (None, None) => return Err(Error::bad_request(MISSING_PERSON)),
-    };
-    found
-        .filter(|p| p.org_id == caller.org_id)
-        .ok_or_else(|| Error::not_found(format!("{what} is not found.")))
-}
-
-fn check_access(person: &Person, site: &Site) -> Result<()> {
-    if person.can_use_site(&site_key(&site.url)) {
-        Ok(())
-    } else {
-        Err(Error::not_found(format!(
-            "Person '{}' has no access to site '{}'.",
-            person.primary_email(),
-            site.url
-        )))
+    match (person_id, email) {
+        (Some(id), _) => lookup::person_by_id(model, caller, id),
+        (None, Some(email)) => lookup::person_by_email(model, caller, email),
+        (None, None) => Err(Error::bad_request(MISSING_PERSON)),
     }
-}
-
-fn mapped_description(site: &Site) -> String {
-    let state = match site.mapping {
-        Mapping::InProgress => "in progress",
-        _ => "completed",
-    };
-    format!(
-        "The tracking codes of site '{}' are mapped to custom or user profile attributes in Control Hub (mapping {state}); user tracking codes cannot be updated.",
-        site.url
-    )
 }
 
 /// The answer of both operations: every code with a value for the person, ordered by id.

@@ -59,6 +59,16 @@ pub fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 /// before reading when the client declares it), 400 when missing, 415 for a content type
 /// other than JSON, 400 naming the field for malformed JSON or a wrong type.
 pub async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T> {
+    json_body_of_objects(headers, body, &[]).await
+}
+
+/// [`json_body`] for bodies with arrays of objects (named in `object_arrays`): an item that
+/// is not an object is a 400 naming it, where serde alone would read an array positionally.
+pub async fn json_body_of_objects<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    object_arrays: &[&str],
+) -> Result<T> {
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -75,7 +85,32 @@ pub async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> 
         ));
     }
     check_json_content_type(headers)?;
+    if !object_arrays.is_empty() {
+        check_object_items(&bytes, object_arrays)?;
+    }
     parse_json(&bytes)
+}
+
+fn check_object_items(bytes: &[u8], object_arrays: &[&str]) -> Result<()> {
+    let Ok(serde_json::Value::Object(body)) = serde_json::from_slice(bytes) else {
+        // Not an object (or not JSON): `parse_json` describes it.
+        return Ok(());
+    };
+    for field in object_arrays {
+        if let Some(serde_json::Value::Array(items)) = body.get(*field) {
+            if let Some(i) = items.iter().position(|item| !item.is_object()) {
+                return Err(Error::bad_request(format!(
+                    "Invalid value for '{field}[{i}]': an object is expected."
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A query string that could not be read (e.g. a parameter given twice) is a 400.
+pub fn query_error(rejection: axum::extract::rejection::QueryRejection) -> Error {
+    Error::bad_request(rejection.body_text())
 }
 
 fn check_json_content_type(headers: &HeaderMap) -> Result<()> {
@@ -104,12 +139,12 @@ fn check_json_content_type(headers: &HeaderMap) -> Result<()> {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     // serde reads a struct from an array too (fields by position); Webex bodies are objects.
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first.is_some_and(|&b| b != b'{')
-        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
-    {
-        return Err(Error::bad_request(
-            "The request body must be a JSON object.",
-        ));
+    if first.is_some_and(|&b| b != b'{') {
+        let description = match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => "The request body must be a JSON object.".to_owned(),
+            Err(e) => format!("The request body is not valid JSON: {e}."),
+        };
+        return Err(Error::BadRequest(vec![description]));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -122,6 +157,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 
 fn describe_json_error(path: &str, error: &serde_json::Error) -> Error {
     let description = match error.classify() {
+        Category::Data if path == "." => format!("Invalid request body: {error}."),
         Category::Data => format!("Invalid value for '{path}': {error}."),
         Category::Syntax | Category::Eof | Category::Io => {
             format!("The request body is not valid JSON: {error}.")
@@ -158,6 +194,13 @@ mod tests {
             panic!()
         };
         assert_eq!(d[0], "The request body must be a JSON object.");
+        let Error::BadRequest(d) = parse_json::<UpdateRequest>(b"[[[[").unwrap_err() else {
+            panic!()
+        };
+        assert!(
+            d[0].starts_with("The request body is not valid JSON"),
+            "{d:?}"
+        );
         let Error::BadRequest(d) = parse_json::<UpdateRequest>(b"{").unwrap_err() else {
             panic!()
         };

@@ -1,7 +1,8 @@
 //! Rules for site-level tracking code definitions.
 //!
-//! Used when a seed is loaded; the create and update operations apply the same rules, so a
-//! seed can hold nothing the API would refuse.
+//! Used by Create and Update a Tracking Code and when a seed is loaded, so a seed can hold
+//! nothing the API would refuse. The rules that need the site are apart ([`check_for_site`])
+//! so that a request's shape is judged before its site is looked up.
 
 use std::collections::HashSet;
 
@@ -33,9 +34,9 @@ pub struct Checked {
     pub schedule_start_codes: Vec<ScheduleStartCode>,
 }
 
-/// Checks a definition for `site`; every problem found is returned, each as a description
+/// Checks a definition on its own; every problem found is returned, each as a description
 /// whose field names are relative to the definition (`options[2].value`).
-pub fn check(site: &Site, def: &Definition<'_>) -> Result<Checked, Vec<String>> {
+pub fn check(def: &Definition<'_>) -> Result<Checked, Vec<String>> {
     let mut problems = Vec::new();
     let name = match text::check(def.name) {
         Ok(name) => name.to_owned(),
@@ -45,14 +46,6 @@ pub fn check(site: &Site, def: &Definition<'_>) -> Result<Checked, Vec<String>> 
         }
     };
     check_options(def, &mut problems);
-    if def.host_profile_code == HostProfileCode::Required
-        && site.management != Management::SiteAdmin
-    {
-        problems.push(format!(
-            "'hostProfileCode' of 'required' is only allowed for a Site Admin managed site, and '{}' is managed in Control Hub",
-            site.url
-        ));
-    }
     let given = def.schedule_start_codes.unwrap_or_default();
     check_schedule_types(def, given, &mut problems);
     if problems.is_empty() {
@@ -62,6 +55,19 @@ pub fn check(site: &Site, def: &Definition<'_>) -> Result<Checked, Vec<String>> 
         })
     } else {
         Err(problems)
+    }
+}
+
+/// The rule that depends on the site: `hostProfileCode: required` only on a Site Admin
+/// managed site.
+pub fn check_for_site(site: &Site, host_profile_code: HostProfileCode) -> Result<(), String> {
+    if host_profile_code == HostProfileCode::Required && site.management != Management::SiteAdmin {
+        Err(format!(
+            "'hostProfileCode' of 'required' is only allowed for a Site Admin managed site, and '{}' is managed in Control Hub.",
+            site.url
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -289,28 +295,31 @@ mod tests {
             &[],
             Some(&given),
         );
-        let problems = check(&site(Management::ControlHub), &d).unwrap_err();
+        let problems = check(&d).unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("scheduleStartCodes[1].type"));
     }
 
     #[test]
     fn required_host_profile_only_on_site_admin_sites() {
+        let control_hub = site(Management::ControlHub);
+        assert!(check_for_site(&control_hub, HostProfileCode::Required).is_err());
+        assert!(check_for_site(&control_hub, HostProfileCode::Optional).is_ok());
+        assert!(check_for_site(&site(Management::SiteAdmin), HostProfileCode::Required).is_ok());
         let d = def(InputMode::Text, HostProfileCode::Required, &[], None);
-        assert!(check(&site(Management::ControlHub), &d).is_err());
-        assert!(check(&site(Management::SiteAdmin), &d).is_ok());
+        assert!(check(&d).is_ok(), "the definition alone is fine");
     }
 
     #[test]
     fn admin_set_allows_only_its_types() {
         let ok = [ssc(Service::All, ScheduleType::AdminSet)];
         let d = def(InputMode::Text, HostProfileCode::AdminSet, &[], Some(&ok));
-        assert!(check(&site(Management::ControlHub), &d).is_ok());
+        assert!(check(&d).is_ok());
         let bad = [ssc(Service::All, ScheduleType::Optional)];
         let d = def(InputMode::Text, HostProfileCode::AdminSet, &[], Some(&bad));
-        assert!(check(&site(Management::ControlHub), &d).is_err());
+        assert!(check(&d).is_err());
         let d = def(InputMode::Text, HostProfileCode::Optional, &[], Some(&ok));
-        assert!(check(&site(Management::ControlHub), &d).is_err());
+        assert!(check(&d).is_err());
     }
 
     #[test]
@@ -323,14 +332,14 @@ mod tests {
             &opts,
             Some(&used),
         );
-        assert!(check(&site(Management::ControlHub), &d).is_err());
+        assert!(check(&d).is_err());
         let d = def(
             InputMode::HostProfileSelect,
             HostProfileCode::Optional,
             &opts,
             None,
         );
-        assert!(check(&site(Management::ControlHub), &d).is_ok());
+        assert!(check(&d).is_ok());
     }
 
     #[test]
@@ -342,7 +351,7 @@ mod tests {
             &two_defaults,
             None,
         );
-        assert!(check(&site(Management::ControlHub), &d).is_err());
+        assert!(check(&d).is_err());
         let too_many: Vec<_> = (0..=MAX_OPTIONS)
             .map(|i| opt(&i.to_string(), false))
             .collect();
@@ -352,8 +361,8 @@ mod tests {
             &too_many,
             None,
         );
-        assert!(check(&site(Management::ControlHub), &d).is_err());
+        assert!(check(&d).is_err());
         let d = def(InputMode::Select, HostProfileCode::Optional, &[], None);
-        assert!(check(&site(Management::ControlHub), &d).is_err());
+        assert!(check(&d).is_err());
     }
 }

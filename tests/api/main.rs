@@ -1,0 +1,9 @@
+//! Integration tests: each test starts its own server on port 0 and speaks HTTP to it.
+//! One test binary, so the crate is linked once and the tests run in parallel.
+
+mod concurrency;
+mod get_user_codes;
+mod helpers;
+mod http_errors;
+mod startup;
+mod update_user_codes;
