@@ -78,7 +78,7 @@ fn check_options(def: &Definition<'_>, problems: &mut Vec<String>) {
             def.options.len()
         ));
     }
-    if def.input_mode != InputMode::Text && def.options.is_empty() {
+    if def.input_mode.restricts_values() && def.options.is_empty() {
         problems.push(format!(
             "'options' cannot be empty when 'inputMode' is '{}'",
             input_mode_name(def.input_mode)

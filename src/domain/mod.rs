@@ -4,7 +4,11 @@
 pub mod access;
 pub mod code_definition;
 pub mod lookup;
+pub mod meeting_codes;
 pub mod model;
+pub mod people;
 pub mod seed;
+pub mod site_codes;
+pub mod sites;
 pub mod text;
 pub mod user_codes;

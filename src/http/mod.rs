@@ -1,6 +1,10 @@
 //! The Webex API under `/v1`: one module per API area, each a thin shell over the domain.
 
 pub mod extract;
+pub mod meetings;
+pub mod people;
+pub mod sites;
+pub mod tracking_codes;
 pub mod user_tracking_codes;
 pub mod webex;
 
@@ -14,6 +18,10 @@ use crate::AppState;
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .merge(user_tracking_codes::routes())
+        .merge(tracking_codes::routes())
+        .merge(meetings::routes())
+        .merge(sites::routes())
+        .merge(people::routes())
         .method_not_allowed_fallback(webex::method_not_allowed);
     Router::new()
         .nest("/v1", v1)

@@ -2,6 +2,7 @@
 //! One test binary, so the crate is linked once and the tests run in parallel.
 
 mod concurrency;
+mod conformance;
 mod get_user_codes;
 mod helpers;
 mod http_errors;

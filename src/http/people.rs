@@ -1,0 +1,128 @@
+//! `/people`: Get My Own Details, Get Person Details and List People with `Link` paging.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query};
+use axum::http::header::{HOST, LINK};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+
+use super::extract::{query_error, Authenticated};
+use super::webex::WebexJson;
+use crate::domain::access::Need;
+use crate::domain::people::{self, PeopleQuery, PersonView};
+use crate::error::{Error, Result};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/people", get(list_people))
+        .route("/people/me", get(me))
+        .route("/people/{personId}", get(person))
+}
+
+async fn me(auth: Authenticated) -> Result<WebexJson<PersonView>> {
+    auth.caller.require(Need::PeopleRead)?;
+    auth.world
+        .read(|m| people::me(m, &auth.caller))
+        .map(WebexJson)
+}
+
+async fn person(
+    auth: Authenticated,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<WebexJson<PersonView>> {
+    auth.caller.require(Need::PeopleRead)?;
+    let Path(id) = path.map_err(|_| Error::not_found("Person is not found."))?;
+    auth.world
+        .read(|m| people::get(m, &auth.caller, &id))
+        .map(WebexJson)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListQuery {
+    email: Option<String>,
+    display_name: Option<String>,
+    id: Option<String>,
+    max: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn list_people(
+    auth: Authenticated,
+    query: Result<Query<ListQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    auth.caller.require(Need::PeopleRead)?;
+    let Query(q) = query.map_err(query_error)?;
+    let offset = match q.cursor.as_deref() {
+        None | Some("") => 0,
+        Some(cursor) => decode_cursor(cursor)?,
+    };
+    let filters = PeopleQuery {
+        email: q.email,
+        display_name: q.display_name,
+        ids: q.id,
+        max: q.max,
+        offset,
+    };
+    let page = auth
+        .world
+        .read(|m| people::list(m, &auth.caller, &filters))?;
+    let link = page
+        .next_offset
+        .map(|next| next_link(&headers, &filters, next));
+    let mut response = WebexJson(page).into_response();
+    if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(LINK, link);
+    }
+    Ok(response)
+}
+
+/// The cursor is opaque to clients; inside, it is where the next page starts.
+fn encode_cursor(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<usize> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("offset:")?.parse().ok())
+        .ok_or_else(|| Error::bad_request(format!("The cursor '{cursor}' is not valid.")))
+}
+
+/// An absolute next-page URL that keeps every filter and `max` (never `max=null`).
+fn next_link(headers: &HeaderMap, filters: &PeopleQuery, next: usize) -> String {
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let mut params: Vec<(&str, String)> = Vec::new();
+    let filled = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    if let Some(v) = filled(&filters.email) {
+        params.push(("email", v));
+    }
+    if let Some(v) = filled(&filters.display_name) {
+        params.push(("displayName", v));
+    }
+    if let Some(v) = filled(&filters.ids) {
+        params.push(("id", v));
+    }
+    let max = filled(&filters.max).unwrap_or_else(|| people::DEFAULT_MAX.to_string());
+    params.push(("max", max));
+    params.push(("cursor", encode_cursor(next)));
+    let query = serde_urlencoded::to_string(&params).unwrap_or_default();
+    format!("<http://{host}/v1/people?{query}>; rel=\"next\"")
+}

@@ -1,0 +1,37 @@
+//! `/meetingPreferences/sites`: Get Site List.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::Query;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use super::extract::{query_error, Authenticated};
+use super::webex::WebexJson;
+use crate::domain::access::Need;
+use crate::domain::lookup::given;
+use crate::domain::sites::{self, SiteList};
+use crate::error::Result;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/meetingPreferences/sites", get(site_list))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SitesQuery {
+    user_email: Option<String>,
+    site_url: Option<String>,
+}
+
+async fn site_list(
+    auth: Authenticated,
+    query: Result<Query<SitesQuery>, QueryRejection>,
+) -> Result<WebexJson<SiteList>> {
+    auth.caller.require(Need::PreferencesRead)?;
+    let Query(q) = query.map_err(query_error)?;
+    auth.world
+        .read(|m| sites::list(m, &auth.caller, given(&q.user_email), given(&q.site_url)))
+        .map(WebexJson)
+}
