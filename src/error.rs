@@ -31,6 +31,15 @@ pub enum Error {
     /// 415: a body was sent with a content type other than JSON.
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// 429 from the rate limit, with the whole seconds to wait.
+    #[error("rate limited for {retry_after} s")]
+    RateLimited { retry_after: u64 },
+    /// Any documented status, asked for by a fault rule or header.
+    #[error("injected fault {status}")]
+    Injected {
+        status: u16,
+        retry_after: Option<u64>,
+    },
 }
 
 impl Error {

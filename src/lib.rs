@@ -13,9 +13,12 @@
 //! and other programs can embed the emulator on port 0; [`run`] is what the binary does.
 
 pub mod config;
+pub mod control;
 pub mod domain;
 pub mod error;
+pub mod gateway;
 pub mod http;
+pub mod server;
 pub mod store;
 
 use std::future::Future;
@@ -27,18 +30,77 @@ use tokio::net::TcpListener;
 pub use config::Config;
 use domain::model::Model;
 use domain::seed::{self, SeedError};
+use gateway::faults::Faults;
+use gateway::journal::Journal;
+use gateway::rate_limit::{Limit, RateLimiter};
+use gateway::Gateway;
 use store::Worlds;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub worlds: Arc<Worlds>,
+    pub gateway: Arc<Gateway>,
+    /// The states a new world can start from.
+    pub seeds: Arc<Seeds>,
+    pub options: Arc<Options>,
+}
+
+/// The built-in seed and the one the server started from (the same unless `--seed`).
+#[derive(Debug)]
+pub struct Seeds {
+    pub built_in: Arc<Model>,
+    pub server: Arc<Model>,
+}
+
+/// How a server behaves, beyond its seed.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How many requests the journal keeps; 0 turns it off.
+    pub journal_size: usize,
+    pub rate_limit: Option<Limit>,
+    /// Any bearer token acts as the default admin (for frontend developers).
+    pub any_token: bool,
+    /// When set, `/_emulator` needs `Authorization: Bearer <control token>`.
+    pub control_token: Option<String>,
+    /// Origins allowed by CORS; `None` allows any.
+    pub cors_origins: Option<Vec<String>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            journal_size: 1000,
+            rate_limit: None,
+            any_token: false,
+            control_token: None,
+            cors_origins: None,
+        }
+    }
 }
 
 impl AppState {
+    /// A server state with default options.
     pub fn new(initial: Model) -> Self {
+        Self::with_options(initial, Options::default())
+    }
+
+    pub fn with_options(initial: Model, options: Options) -> Self {
+        let built_in = seed::load(seed::BUILT_IN.as_bytes())
+            .map(Arc::new)
+            .unwrap_or_default();
         AppState {
+            seeds: Arc::new(Seeds {
+                built_in,
+                server: Arc::new(initial.clone()),
+            }),
             worlds: Arc::new(Worlds::new(initial)),
+            gateway: Arc::new(Gateway {
+                journal: Journal::new(options.journal_size),
+                faults: Faults::default(),
+                rate_limit: RateLimiter::new(options.rate_limit),
+            }),
+            options: Arc::new(options),
         }
     }
 }
@@ -55,9 +117,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    server::run(listener, app(state), shutdown).await
 }
 
 /// Why the emulator could not start.
@@ -111,34 +171,49 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
+    let shutdown = shutdown_signal();
     println!("listening on http://{addr}");
     match admin_token {
         Some(token) => println!("admin token: {token}"),
         None => println!("admin token: (none: the seed has no admin token with write scope)"),
     }
-    serve(listener, AppState::new(model), shutdown_signal())
-        .await
-        .map_err(StartError::Serve)
+    serve(
+        listener,
+        AppState::with_options(model, config.options()),
+        shutdown,
+    )
+    .await
+    .map_err(StartError::Serve)
 }
 
-/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed when this
+/// is called, not when the future is first polled, so a signal sent as soon as the server
+/// has said it listens is not lost.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        let terminate = signal(SignalKind::terminate()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => {},
+                () = wait(terminate) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -48,9 +48,19 @@ impl World {
         f(&mut self.write_guard())
     }
 
+    /// The state the world started from (and resets to).
+    pub fn initial(&self) -> Arc<Model> {
+        Arc::clone(&self.initial)
+    }
+
     /// Puts the world back to the state it started from.
     pub fn reset(&self) {
         *self.write_guard() = Model::clone(&self.initial);
+    }
+
+    /// Replaces the whole state at once (the state the world resets to stays).
+    pub fn replace(&self, model: Model) {
+        *self.write_guard() = model;
     }
 
     /// A copy of the current state.
@@ -69,22 +79,32 @@ impl World {
     }
 }
 
-/// Every world of the server. A request's token decides its world: tokens of a world made
-/// for a test point there, every other token is looked up in the default world, so real
-/// clients need no extra header.
+/// Every world of the server. A request's token decides its world: a token handed out for
+/// a world made by a test (`<seed token>@<world id>`) points there, every other token is
+/// looked up in the default world, so real clients need no extra header.
 #[derive(Debug)]
 pub struct Worlds {
     default: Arc<World>,
-    by_token: DashMap<String, Arc<World>>,
+    others: DashMap<String, Arc<World>>,
+    /// Token handed out -> its world and the token as the world's model knows it.
+    by_token: DashMap<String, (Arc<World>, String)>,
 }
 
 /// The id of the world that plain seed tokens reach.
 pub const DEFAULT_WORLD: &str = "default";
 
+/// A token of a world, as handed out to its creator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub token: String,
+    pub seed_token: String,
+}
+
 impl Worlds {
     pub fn new(initial: Model) -> Self {
         Worlds {
             default: Arc::new(World::new(DEFAULT_WORLD, Arc::new(initial))),
+            others: DashMap::new(),
             by_token: DashMap::new(),
         }
     }
@@ -93,12 +113,107 @@ impl Worlds {
         &self.default
     }
 
-    /// The world a bearer token belongs to.
-    pub fn for_token(&self, token: &str) -> Arc<World> {
+    /// The world a bearer token belongs to, and the token as that world knows it.
+    pub fn for_token<'t>(&self, token: &'t str) -> (Arc<World>, std::borrow::Cow<'t, str>) {
+        match self.by_token.get(token) {
+            Some(entry) => {
+                let (world, inner) = entry.value();
+                (Arc::clone(world), std::borrow::Cow::Owned(inner.clone()))
+            }
+            None => (Arc::clone(&self.default), std::borrow::Cow::Borrowed(token)),
+        }
+    }
+
+    /// A world by id; `default` is the default world.
+    pub fn get(&self, id: &str) -> Option<Arc<World>> {
+        if id == DEFAULT_WORLD {
+            Some(Arc::clone(&self.default))
+        } else {
+            self.others.get(id).map(|w| Arc::clone(w.value()))
+        }
+    }
+
+    /// Ids of every world, the default first, then the others sorted.
+    pub fn ids(&self) -> Vec<String> {
+        let mut others: Vec<String> = self.others.iter().map(|e| e.key().clone()).collect();
+        others.sort();
+        std::iter::once(DEFAULT_WORLD.to_owned())
+            .chain(others)
+            .collect()
+    }
+
+    /// Makes a new world from `initial` and hands out a fresh token for each of its tokens.
+    pub fn create(&self, initial: Arc<Model>) -> (Arc<World>, Vec<IssuedToken>) {
+        let id = format!("world-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let world = Arc::new(World::new(id.clone(), initial));
+        let tokens = self.issue_tokens(&world);
+        self.others.insert(id, Arc::clone(&world));
+        (world, tokens)
+    }
+
+    /// The tokens handed out for a world (for the default world, its own tokens).
+    pub fn tokens_of(&self, world: &World) -> Vec<IssuedToken> {
+        world.read(|m| {
+            m.token_order
+                .iter()
+                .map(|t| IssuedToken {
+                    token: outer_token(t, world.id()),
+                    seed_token: t.clone(),
+                })
+                .collect()
+        })
+    }
+
+    /// Deletes a world and its tokens; the default world cannot be deleted.
+    pub fn delete(&self, id: &str) -> bool {
+        match self.others.remove(id) {
+            Some((_, world)) => {
+                self.forget_tokens(&world);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Replaces a world's state; the tokens handed out follow the new state's tokens.
+    pub fn replace(&self, world: &Arc<World>, model: Model) {
+        if world.id() == DEFAULT_WORLD {
+            world.replace(model);
+            return;
+        }
+        world.replace(model);
+        // Issue the new tokens before dropping the old, so a token both states share never
+        // stops reaching the world.
+        let current: std::collections::HashSet<String> = self
+            .issue_tokens(world)
+            .into_iter()
+            .map(|t| t.token)
+            .collect();
         self.by_token
-            .get(token)
-            .map(|w| Arc::clone(w.value()))
-            .unwrap_or_else(|| Arc::clone(&self.default))
+            .retain(|token, (w, _)| w.id() != world.id() || current.contains(token));
+    }
+
+    fn issue_tokens(&self, world: &Arc<World>) -> Vec<IssuedToken> {
+        let tokens = self.tokens_of(world);
+        for t in &tokens {
+            self.by_token
+                .insert(t.token.clone(), (Arc::clone(world), t.seed_token.clone()));
+        }
+        tokens
+    }
+
+    fn forget_tokens(&self, world: &World) {
+        self.by_token.retain(|_, (w, _)| w.id() != world.id());
+    }
+}
+
+/// The token handed out for `seed_token` in a world: unique to the world, and still telling
+/// which seed token (so which person and scopes) it stands for.
+fn outer_token(seed_token: &str, world_id: &str) -> String {
+    if world_id == DEFAULT_WORLD {
+        seed_token.to_owned()
+    } else {
+        format!("{seed_token}@{world_id}")
     }
 }
 
@@ -129,6 +244,22 @@ mod tests {
     #[test]
     fn unknown_tokens_reach_the_default_world() {
         let worlds = Worlds::new(Model::default());
-        assert_eq!(worlds.for_token("anything").id(), DEFAULT_WORLD);
+        assert_eq!(worlds.for_token("anything").0.id(), DEFAULT_WORLD);
+    }
+
+    #[test]
+    fn a_worlds_tokens_reach_it_until_it_is_deleted() {
+        let seed = Arc::new(seed::load(seed::BUILT_IN.as_bytes()).unwrap());
+        let worlds = Worlds::new(Model::clone(&seed));
+        let (world, tokens) = worlds.create(Arc::clone(&seed));
+        assert_eq!(tokens.len(), seed.token_order.len());
+        let admin = &tokens[0];
+        assert_eq!(admin.token, format!("{}@{}", admin.seed_token, world.id()));
+        let (found, inner) = worlds.for_token(&admin.token);
+        assert_eq!(found.id(), world.id());
+        assert_eq!(inner, admin.seed_token);
+        assert!(worlds.delete(world.id()));
+        assert_eq!(worlds.for_token(&admin.token).0.id(), DEFAULT_WORLD);
+        assert!(!worlds.delete(DEFAULT_WORLD));
     }
 }

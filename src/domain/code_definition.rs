@@ -49,9 +49,21 @@ pub fn check(def: &Definition<'_>) -> Result<Checked, Vec<String>> {
     let given = def.schedule_start_codes.unwrap_or_default();
     check_schedule_types(def, given, &mut problems);
     if problems.is_empty() {
+        // A host profile select code is used on no scheduler or start page: every given
+        // type is `notUsed` (checked above) and so is `All`, which `complete` would
+        // otherwise make `notApplicable` when it is left out. The stored list then obeys
+        // the rule itself, so a client can send back what it read.
+        let schedule_start_codes = if def.input_mode == InputMode::HostProfileSelect {
+            complete(&[ScheduleStartCode {
+                service: Service::All,
+                kind: ScheduleType::NotUsed,
+            }])
+        } else {
+            complete(given)
+        };
         Ok(Checked {
             name,
-            schedule_start_codes: complete(given),
+            schedule_start_codes,
         })
     } else {
         Err(problems)
@@ -338,6 +350,29 @@ mod tests {
             HostProfileCode::Optional,
             &opts,
             None,
+        );
+        let checked = check(&d).unwrap();
+        assert!(
+            checked
+                .schedule_start_codes
+                .iter()
+                .all(|c| c.kind == ScheduleType::NotUsed),
+            "all five, `All` included, are notUsed so the code can be sent back as read"
+        );
+        let some = [ssc(Service::EventCenter, ScheduleType::NotUsed)];
+        let d = def(
+            InputMode::HostProfileSelect,
+            HostProfileCode::Optional,
+            &opts,
+            Some(&some),
+        );
+        let again = check(&d).unwrap();
+        assert_eq!(again.schedule_start_codes, checked.schedule_start_codes);
+        let d = def(
+            InputMode::HostProfileSelect,
+            HostProfileCode::Optional,
+            &opts,
+            Some(&checked.schedule_start_codes),
         );
         assert!(check(&d).is_ok());
     }

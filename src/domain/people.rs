@@ -152,7 +152,8 @@ pub fn list(model: &Model, caller: &Caller, query: &PeopleQuery) -> Result<Perso
             .map(|id| id.to_string())
             .collect()
     });
-    let end = (query.offset + max).min(matching.len());
+    // Saturating: the offset comes from a client's cursor and may be anything.
+    let end = query.offset.saturating_add(max).min(matching.len());
     let items = matching
         .get(query.offset.min(end)..end)
         .unwrap_or_default()

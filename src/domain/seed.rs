@@ -495,6 +495,112 @@ fn add_user_values(model: &mut Model, seed: &Seed) -> Result<(), SeedError> {
     Ok(())
 }
 
+/// The whole state of a model in the seed format, in a stable order: loading the export
+/// gives the same model back.
+pub fn export(model: &Model) -> Seed {
+    let sites: Vec<&Site> = model
+        .site_order
+        .iter()
+        .filter_map(|key| model.sites.get(key))
+        .collect();
+    let mut tracking_codes = Vec::new();
+    let mut user_tracking_codes = Vec::new();
+    for site in &sites {
+        let key = site_key(&site.url);
+        let codes = model.site_codes(&key);
+        for code in codes.into_iter().flat_map(|c| c.by_id.values()) {
+            tracking_codes.push(SeedTrackingCode {
+                site_url: site.url.clone(),
+                id: code.id.to_string(),
+                name: code.name.clone(),
+                input_mode: code.input_mode,
+                host_profile_code: code.host_profile_code,
+                options: code.options.clone(),
+                schedule_start_codes: Some(code.schedule_start_codes.clone()),
+            });
+        }
+        for person in &model.people {
+            let Some(values) = model.user_values(&key, &person.id) else {
+                continue;
+            };
+            let items: Vec<SeedUserCode> = values
+                .iter()
+                .filter_map(|(id, value)| {
+                    Some(SeedUserCode {
+                        name: codes?.by_id.get(id)?.name.clone(),
+                        value: value.clone(),
+                    })
+                })
+                .collect();
+            if !items.is_empty() {
+                user_tracking_codes.push(SeedUserCodes {
+                    site_url: site.url.clone(),
+                    person_id: person.id.clone(),
+                    tracking_codes: items,
+                });
+            }
+        }
+    }
+    Seed {
+        orgs: model
+            .orgs
+            .iter()
+            .map(|o| SeedOrg {
+                id: o.id.clone(),
+                name: o.name.clone(),
+            })
+            .collect(),
+        sites: sites
+            .iter()
+            .map(|s| SeedSite {
+                site_url: s.url.clone(),
+                org_id: s.org_id.clone(),
+                management: s.management,
+                tracking_code_mapping: s.mapping,
+            })
+            .collect(),
+        people: model
+            .people
+            .iter()
+            .map(|p| SeedPerson {
+                id: p.id.clone(),
+                org_id: p.org_id.clone(),
+                emails: p.emails.clone(),
+                display_name: p.display_name.clone(),
+                first_name: p.first_name.clone(),
+                last_name: p.last_name.clone(),
+                roles: p.roles.clone(),
+                site_urls: p
+                    .sites
+                    .iter()
+                    .filter_map(|k| model.sites.get(k).map(|s| s.url.clone()))
+                    .collect(),
+                preferred_site_url: p
+                    .preferred_site
+                    .as_ref()
+                    .and_then(|k| model.sites.get(k).map(|s| s.url.clone())),
+                created: p.created.clone(),
+                timezone: p.timezone.clone(),
+            })
+            .collect(),
+        tokens: model
+            .token_order
+            .iter()
+            .filter_map(|t| {
+                let token = model.tokens.get(t)?;
+                Some(SeedToken {
+                    token: t.clone(),
+                    person_id: token.person_id.clone(),
+                    scopes: token.scopes.iter().cloned().collect(),
+                    description: token.description.clone(),
+                })
+            })
+            .collect(),
+        tracking_codes,
+        user_tracking_codes,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,6 +623,14 @@ mod tests {
             john.id,
             "Y2lzY29zcGFyazovL3VzL1BFT1BMRS8xOGJiOWNjMC0zMWM2LTQ3MzYtYmE4OC0wMDk5ZmQzNDNmODE"
         );
+    }
+
+    #[test]
+    fn an_export_loads_back_into_the_same_model() {
+        let model = load(BUILT_IN.as_bytes()).unwrap();
+        let json = serde_json::to_vec(&export(&model)).unwrap();
+        let again = load(&json).unwrap();
+        assert_eq!(again, model);
     }
 
     #[test]

@@ -31,8 +31,17 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let token = bearer_token(&parts.headers).ok_or(Error::Unauthorized)?;
-        let world = state.worlds.for_token(token);
-        let caller = world.read(|m| m.authenticate(token))?;
+        let (world, token) = state.worlds.for_token(token);
+        let caller = world.read(|m| {
+            m.authenticate(&token).or_else(|e| {
+                // `--any-token`: an unknown token acts as the default admin, so a frontend
+                // works with whatever token it was given.
+                match m.default_admin_token().filter(|_| state.options.any_token) {
+                    Some(admin) => m.authenticate(admin),
+                    None => Err(e),
+                }
+            })
+        })?;
         Ok(Authenticated { world, caller })
     }
 }
@@ -59,7 +68,7 @@ pub fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 /// before reading when the client declares it), 400 when missing, 415 for a content type
 /// other than JSON, 400 naming the field for malformed JSON or a wrong type.
 pub async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T> {
-    json_body_of_objects(headers, body, &[]).await
+    read_json(headers, body, BODY_LIMIT, &[]).await
 }
 
 /// [`json_body`] for bodies with arrays of objects (named in `object_arrays`): an item that
@@ -69,16 +78,26 @@ pub async fn json_body_of_objects<T: DeserializeOwned>(
     body: Body,
     object_arrays: &[&str],
 ) -> Result<T> {
+    read_json(headers, body, BODY_LIMIT, object_arrays).await
+}
+
+/// [`json_body`] with another size limit (whole states posted to the control plane).
+pub async fn read_json<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    object_arrays: &[&str],
+) -> Result<T> {
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return Err(Error::PayloadTooLarge(BODY_LIMIT));
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(Error::PayloadTooLarge(limit));
     }
-    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+    let bytes = axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| Error::PayloadTooLarge(BODY_LIMIT))?;
+        .map_err(|_| Error::PayloadTooLarge(limit))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::bad_request(
             "The request body is missing; a JSON object is expected.",

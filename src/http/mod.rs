@@ -8,13 +8,20 @@ pub mod tracking_codes;
 pub mod user_tracking_codes;
 pub mod webex;
 
+use std::time::Duration;
+
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, LINK, RETRY_AFTER};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware;
 use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::AppState;
+use crate::gateway::{self, faults::FAULT_HEADER};
+use crate::{AppState, Options};
 
-/// The whole HTTP application: the Webex routes, a Webex-shaped 404 for anything else, and
-/// the tracking-id layer over all of it.
+/// The whole HTTP application: the Webex routes behind the gateway (journal, faults, rate
+/// limit), the control plane, a Webex-shaped 404 for anything else, the tracking-id layer
+/// over all of it, and CORS outermost so that browsers' preflights are answered.
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .merge(user_tracking_codes::routes())
@@ -22,10 +29,43 @@ pub fn router(state: AppState) -> Router {
         .merge(meetings::routes())
         .merge(sites::routes())
         .merge(people::routes())
+        .method_not_allowed_fallback(webex::method_not_allowed)
+        .fallback(webex::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), gateway::v1));
+    let control = crate::control::router(state.clone())
         .method_not_allowed_fallback(webex::method_not_allowed);
     Router::new()
         .nest("/v1", v1)
+        .nest("/_emulator", control)
         .fallback(webex::not_found)
         .layer(middleware::from_fn(webex::tracking_id))
+        .layer(cors(&state.options))
         .with_state(state)
+}
+
+/// CORS for frontend developers: any origin unless the server was given a list; the
+/// headers Webex clients send are allowed and `TrackingID` is readable by scripts.
+fn cors(options: &Options) -> CorsLayer {
+    let origins = match &options.cors_origins {
+        None => AllowOrigin::mirror_request(),
+        Some(list) => AllowOrigin::list(list.iter().filter_map(|o| HeaderValue::from_str(o).ok())),
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([
+            Method::GET,
+            Method::PUT,
+            Method::POST,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            AUTHORIZATION,
+            CONTENT_TYPE,
+            HeaderName::from_static("trackingid"),
+            HeaderName::from_static("email"),
+            HeaderName::from_static(FAULT_HEADER),
+        ])
+        .expose_headers([HeaderName::from_static("trackingid"), RETRY_AFTER, LINK])
+        .max_age(Duration::from_secs(3600))
 }

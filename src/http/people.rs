@@ -114,8 +114,14 @@ fn next_link(headers: &HeaderMap, filters: &PeopleQuery, next: usize) -> String 
     if let Some(v) = filled(&filters.email) {
         params.push(("email", v));
     }
-    if let Some(v) = filled(&filters.display_name) {
-        params.push(("displayName", v));
+    // Kept as given: the domain matches the prefix untrimmed ("Ann " is not "Ann"), so a
+    // trimmed value would change the filter between pages.
+    if let Some(v) = filters
+        .display_name
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
+        params.push(("displayName", v.to_owned()));
     }
     if let Some(v) = filled(&filters.ids) {
         params.push(("id", v));

@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -33,6 +33,28 @@ pub const MESSAGE_413: &str =
     "The request is larger than the server is willing or able to process.";
 pub const MESSAGE_415: &str = "The request was made to a resource without specifying a media type or used a media type that is not supported.";
 
+/// The message for any status the emulator answers, from the Webex API's own descriptions.
+pub fn message_for(status: u16) -> &'static str {
+    match status {
+        401 => MESSAGE_401,
+        403 => MESSAGE_403,
+        404 => MESSAGE_404,
+        405 => MESSAGE_405,
+        409 => MESSAGE_409,
+        410 => "The requested resource is no longer available.",
+        413 => MESSAGE_413,
+        415 => MESSAGE_415,
+        423 => "The requested resource is temporarily unavailable.",
+        428 => "File(s) cannot be scanned for malware and need to be force downloaded.",
+        429 => "Too many requests have been sent in a given amount of time and the request has been rate limited.",
+        500 => "Something went wrong on the server.",
+        502 => "The server received an invalid response from an upstream server while processing the request. Try again later.",
+        503 => "Server is overloaded with requests. Try again later.",
+        504 => "An upstream server failed to respond on time.",
+        _ => MESSAGE_400,
+    }
+}
+
 /// An error waiting for its tracking id. Handlers do not know the id, so an error response
 /// carries this in its extensions and [`tracking_id`] writes the body.
 #[derive(Debug, Clone)]
@@ -44,16 +66,7 @@ struct PendingError {
 impl PendingError {
     /// For responses the framework made itself (e.g. 405): the message is the description.
     fn for_status(status: StatusCode) -> Self {
-        let message = match status.as_u16() {
-            401 => MESSAGE_401,
-            403 => MESSAGE_403,
-            404 => MESSAGE_404,
-            405 => MESSAGE_405,
-            409 => MESSAGE_409,
-            413 => MESSAGE_413,
-            415 => MESSAGE_415,
-            _ => MESSAGE_400,
-        };
+        let message = message_for(status.as_u16());
         PendingError {
             message,
             descriptions: vec![message.to_owned()],
@@ -107,14 +120,56 @@ impl IntoResponse for Error {
                     "The content type '{given}' is not supported; send 'application/json'."
                 )],
             ),
+            Error::RateLimited { retry_after } => {
+                return with_retry_after(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some(retry_after),
+                    vec![format!(
+                    "The rate limit of this token is reached; retry after {retry_after} seconds."
+                )],
+                )
+            }
+            Error::Injected {
+                status,
+                retry_after,
+            } => {
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                let message = message_for(status.as_u16());
+                return with_retry_after(status, retry_after, vec![message.to_owned()]);
+            }
         };
-        let mut response = status.into_response();
-        response.extensions_mut().insert(PendingError {
-            message,
-            descriptions,
-        });
-        response
+        pending_response(status, message, descriptions)
     }
+}
+
+/// An error response whose body the tracking-id layer will write.
+fn pending_response(
+    status: StatusCode,
+    message: &'static str,
+    descriptions: Vec<String>,
+) -> Response {
+    let mut response = status.into_response();
+    response.extensions_mut().insert(PendingError {
+        message,
+        descriptions,
+    });
+    response
+}
+
+/// An error response with `Retry-After` in whole seconds, as Webex sends it.
+fn with_retry_after(
+    status: StatusCode,
+    retry_after: Option<u64>,
+    descriptions: Vec<String>,
+) -> Response {
+    let mut response = pending_response(status, message_for(status.as_u16()), descriptions);
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// A JSON answer with Webex's content type.
@@ -141,10 +196,20 @@ fn json_response(status: StatusCode, bytes: Vec<u8>) -> Response {
     response
 }
 
+/// The tracking id of a request, in its extensions for the layers inside.
+#[derive(Debug, Clone)]
+pub struct TrackingId(pub HeaderValue);
+
+impl TrackingId {
+    pub fn as_str(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+}
+
 /// Middleware for every route: takes the request's `TrackingID` (or makes one the way
 /// Webex's gateway does), writes the error body of a failed request with it, and sets the
 /// header on the response.
-pub async fn tracking_id(request: Request, next: Next) -> Response {
+pub async fn tracking_id(mut request: Request, next: Next) -> Response {
     let id = request
         .headers()
         .get(&TRACKING_ID)
@@ -154,7 +219,15 @@ pub async fn tracking_id(request: Request, next: Next) -> Response {
         })
         .cloned()
         .unwrap_or_else(new_tracking_id);
+    let id = TrackingId(id);
+    request.extensions_mut().insert(id.clone());
     let mut response = next.run(request).await;
+    finish(&mut response, &id);
+    response
+}
+
+/// Writes the Webex error body of a failed response (once) and the `TrackingID` header.
+pub fn finish(response: &mut Response, id: &TrackingId) {
     let pending = response.extensions_mut().remove::<PendingError>();
     let status = response.status();
     let framework_error = (status.is_client_error() || status.is_server_error())
@@ -162,10 +235,11 @@ pub async fn tracking_id(request: Request, next: Next) -> Response {
     if let Some(error) =
         pending.or_else(|| framework_error.then(|| PendingError::for_status(status)))
     {
-        write_error(&mut response, &error, id.to_str().unwrap_or_default());
+        write_error(response, &error, id.as_str());
     }
-    response.headers_mut().insert(TRACKING_ID.clone(), id);
     response
+        .headers_mut()
+        .insert(TRACKING_ID.clone(), id.0.clone());
 }
 
 fn new_tracking_id() -> HeaderValue {

@@ -7,7 +7,7 @@ use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use webex_emulator::domain::seed;
-use webex_emulator::AppState;
+use webex_emulator::{AppState, Options};
 
 pub const ADMIN: &str = "webex-emulator-admin";
 pub const READONLY_ADMIN: &str = "webex-emulator-readonly-admin";
@@ -52,12 +52,23 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts an emulator with the given seed JSON.
 pub async fn spawn_app_with_seed(json: &[u8]) -> TestApp {
+    spawn_app_with(json, Options::default()).await
+}
+
+/// Starts an emulator with the built-in seed and the given options.
+#[allow(dead_code)]
+pub async fn spawn_app_with_options(options: Options) -> TestApp {
+    spawn_app_with(seed::BUILT_IN.as_bytes(), options).await
+}
+
+/// Starts an emulator with the given seed JSON and options.
+pub async fn spawn_app_with(json: &[u8], options: Options) -> TestApp {
     let model = seed::load(json).expect("the test seed is valid");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(webex_emulator::serve(
         listener,
-        AppState::new(model),
+        AppState::with_options(model, options),
         std::future::pending(),
     ));
     TestApp {
@@ -159,4 +170,26 @@ pub fn codes(body: &Value) -> Vec<(String, String, String)> {
             )
         })
         .collect()
+}
+
+/// Asserts that no value anywhere in `body` is JSON `null`: unset optional fields are left
+/// out, never sent as `null`.
+pub fn assert_no_null_anywhere(body: &Value) {
+    fn walk(value: &Value, path: &str, whole: &Value) {
+        match value {
+            Value::Null => panic!("null at {path} in {whole}"),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{i}]"), whole);
+                }
+            }
+            Value::Object(fields) => {
+                for (name, field) in fields {
+                    walk(field, &format!("{path}.{name}"), whole);
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(body, "$", body);
 }

@@ -1,0 +1,46 @@
+//! The control plane for test suites, under `/_emulator`: health, worlds and their state,
+//! the request journal, fault rules and the rate limit. JSON in and out; never journaled,
+//! faulted or limited, and it takes no Webex token (only the control token, when the server
+//! was started with one).
+
+mod gateway;
+mod worlds;
+
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::http::webex::WebexJson;
+use serde_json::json;
+
+use crate::error::Error;
+use crate::http::extract::bearer_token;
+use crate::AppState;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .merge(worlds::routes())
+        .merge(gateway::routes())
+        .layer(middleware::from_fn_with_state(state, control_token))
+}
+
+/// Ready when it answers: the state is in memory from the start.
+async fn health(State(state): State<AppState>) -> WebexJson<serde_json::Value> {
+    WebexJson(json!({
+        "status": "ok",
+        "worlds": state.worlds.ids().len(),
+    }))
+}
+
+/// With `--control-token`, every control request needs `Authorization: Bearer <it>`.
+async fn control_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(expected) = &state.options.control_token {
+        if bearer_token(request.headers()) != Some(expected.as_str()) {
+            return Error::Unauthorized.into_response();
+        }
+    }
+    next.run(request).await
+}

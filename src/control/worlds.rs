@@ -1,0 +1,225 @@
+//! Worlds and their state: create (from the built-in seed, the server's seed or a posted
+//! fixture), list, delete, reset, export and replace.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::http::webex::WebexJson;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::model::Model;
+use crate::domain::seed::{self, Seed};
+use crate::error::{Error, Result};
+use crate::http::extract::read_json;
+use crate::store::{World, DEFAULT_WORLD};
+use crate::AppState;
+
+/// Largest state or fixture accepted: a whole world, well beyond the built-in seed.
+pub const STATE_LIMIT: usize = 64 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/worlds", get(list_worlds).post(create_world))
+        .route("/worlds/{id}", get(get_world).delete(delete_world))
+        .route("/worlds/{id}/reset", post(reset_world))
+        .route("/worlds/{id}/state", get(export_state).put(replace_state))
+        // The default world, without its id.
+        .route("/reset", post(reset_default))
+        .route("/state", get(export_default).put(replace_default))
+}
+
+/// Body of `POST /worlds`; empty means the built-in seed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateWorld {
+    /// `builtIn` (the default) or `server` (the seed the server started from).
+    from: Option<String>,
+    /// A whole state in the seed format, checked like a seed file.
+    fixture: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WorldView {
+    id: String,
+    /// The first token whose holder may update tracking codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    admin_token: Option<String>,
+    tokens: Vec<TokenView>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenView {
+    /// The token to send: unique to this world.
+    token: String,
+    /// The seed's token it stands for.
+    seed_token: String,
+    person_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    scopes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct WorldList {
+    items: Vec<WorldView>,
+}
+
+fn view(state: &AppState, world: &World) -> WorldView {
+    let issued = state.worlds.tokens_of(world);
+    world.read(|m| {
+        let admin_seed_token = m.default_admin_token();
+        let tokens: Vec<TokenView> = issued
+            .into_iter()
+            .filter_map(|t| {
+                let token = m.tokens.get(&t.seed_token)?;
+                Some(TokenView {
+                    email: m
+                        .person(&token.person_id)
+                        .map(|p| p.primary_email().to_owned()),
+                    person_id: token.person_id.clone(),
+                    scopes: token.scopes.iter().cloned().collect(),
+                    description: token.description.clone(),
+                    seed_token: t.seed_token,
+                    token: t.token,
+                })
+            })
+            .collect();
+        WorldView {
+            id: world.id().to_owned(),
+            admin_token: tokens
+                .iter()
+                .find(|t| Some(t.seed_token.as_str()) == admin_seed_token)
+                .map(|t| t.token.clone()),
+            tokens,
+        }
+    })
+}
+
+fn find(state: &AppState, id: &str) -> Result<Arc<World>> {
+    state
+        .worlds
+        .get(id)
+        .ok_or_else(|| Error::not_found(format!("World '{id}' is not found.")))
+}
+
+/// A fixture or posted state, checked by the seed rules; problems name the JSON path.
+fn load_state(json: &serde_json::Value, what: &str) -> Result<Model> {
+    let bytes = serde_json::to_vec(json).unwrap_or_default();
+    seed::load(&bytes).map_err(|e| Error::bad_request(format!("{what}: {e}")))
+}
+
+async fn list_worlds(State(state): State<AppState>) -> WebexJson<WorldList> {
+    let items = state
+        .worlds
+        .ids()
+        .iter()
+        .filter_map(|id| state.worlds.get(id))
+        .map(|w| view(&state, &w))
+        .collect();
+    WebexJson(WorldList { items })
+}
+
+async fn create_world(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let bytes = axum::body::to_bytes(body, STATE_LIMIT)
+        .await
+        .map_err(|_| Error::PayloadTooLarge(STATE_LIMIT))?;
+    let request: CreateWorld = if bytes.iter().all(u8::is_ascii_whitespace) {
+        CreateWorld::default()
+    } else {
+        read_json(&headers, Body::from(bytes), STATE_LIMIT, &[]).await?
+    };
+    let initial = match (request.fixture, request.from.as_deref()) {
+        (Some(fixture), None) => Arc::new(load_state(&fixture, "fixture")?),
+        (Some(_), Some(_)) => {
+            return Err(Error::bad_request("Give 'from' or 'fixture', not both."))
+        }
+        (None, None | Some("builtIn")) => Arc::clone(&state.seeds.built_in),
+        (None, Some("server")) => Arc::clone(&state.seeds.server),
+        (None, Some(other)) => {
+            return Err(Error::bad_request(format!(
+                "'from' is 'builtIn' or 'server', not '{other}'."
+            )))
+        }
+    };
+    let (world, _) = state.worlds.create(initial);
+    Ok((StatusCode::CREATED, WebexJson(view(&state, &world))).into_response())
+}
+
+async fn get_world(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<WebexJson<WorldView>> {
+    let world = find(&state, &id)?;
+    Ok(WebexJson(view(&state, &world)))
+}
+
+async fn delete_world(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
+    if id == DEFAULT_WORLD {
+        return Err(Error::Conflict(
+            "The default world cannot be deleted; reset it instead.".to_owned(),
+        ));
+    }
+    if state.worlds.delete(&id) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::not_found(format!("World '{id}' is not found.")))
+    }
+}
+
+async fn reset_world(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
+    let world = find(&state, &id)?;
+    let initial = world.initial();
+    state.worlds.replace(&world, Model::clone(&initial));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn export_state(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<WebexJson<Seed>> {
+    let world = find(&state, &id)?;
+    Ok(WebexJson(world.read(seed::export)))
+}
+
+async fn replace_state(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode> {
+    let world = find(&state, &id)?;
+    let posted: serde_json::Value = read_json(&headers, body, STATE_LIMIT, &[]).await?;
+    let model = load_state(&posted, "state")?;
+    state.worlds.replace(&world, model);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn reset_default(state: State<AppState>) -> Result<StatusCode> {
+    reset_world(state, Path(DEFAULT_WORLD.to_owned())).await
+}
+
+async fn export_default(state: State<AppState>) -> Result<WebexJson<Seed>> {
+    export_state(state, Path(DEFAULT_WORLD.to_owned())).await
+}
+
+async fn replace_default(
+    state: State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode> {
+    replace_state(state, Path(DEFAULT_WORLD.to_owned()), headers, body).await
+}

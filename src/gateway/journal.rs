@@ -1,0 +1,231 @@
+//! The request journal: the recent requests to `/v1`, for tests to check what their code
+//! sent and got. A ring of fixed capacity, so a long run never grows without bound.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use axum::body::Bytes;
+use serde::{Serialize, Serializer};
+
+/// One request and its answer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    /// Increases by one per request, so a test can ask for what came after a point.
+    pub seq: u64,
+    /// RFC 3339, UTC, milliseconds.
+    pub time: String,
+    pub world: String,
+    pub method: String,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// The headers worth checking; `Authorization` only as its scheme and the token's start.
+    pub request_headers: BTreeMap<String, String>,
+    #[serde(
+        serialize_with = "body_as_json",
+        skip_serializing_if = "Bytes::is_empty"
+    )]
+    pub request_body: Bytes,
+    /// The status sent, or 0 when a fault dropped the connection.
+    pub status: u16,
+    #[serde(
+        serialize_with = "body_as_json",
+        skip_serializing_if = "Bytes::is_empty"
+    )]
+    pub response_body: Bytes,
+    pub duration_ms: f64,
+    pub tracking_id: String,
+    /// Set when a fault rule or the rate limit answered instead of the API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub injected: Option<String>,
+}
+
+/// A JSON body is shown as JSON, anything else as text.
+fn body_as_json<S: Serializer>(body: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => value.serialize(serializer),
+        Err(_) => String::from_utf8_lossy(body).serialize(serializer),
+    }
+}
+
+/// Which entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub method: Option<String>,
+    /// Exact, or with `*` standing for any run of characters.
+    pub path: Option<String>,
+    pub status: Option<u16>,
+    pub world: Option<String>,
+    /// Only entries with a larger `seq`.
+    pub after: Option<u64>,
+    /// At most this many, the most recent.
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug)]
+pub struct Journal {
+    capacity: usize,
+    next_seq: AtomicU64,
+    entries: Mutex<VecDeque<Entry>>,
+}
+
+impl Journal {
+    /// A journal keeping the last `capacity` requests; 0 turns it off.
+    pub fn new(capacity: usize) -> Self {
+        Journal {
+            capacity,
+            next_seq: AtomicU64::new(1),
+            entries: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn record(&self, entry: Entry) {
+        if !self.enabled() {
+            return;
+        }
+        let mut entries = self.lock();
+        if entries.len() == self.capacity {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
+    }
+
+    /// Matching entries, oldest first.
+    pub fn list(&self, filter: &Filter) -> Vec<Entry> {
+        let entries = self.lock();
+        let mut found: Vec<Entry> = entries
+            .iter()
+            .filter(|e| filter.after.is_none_or(|after| e.seq > after))
+            .filter(|e| {
+                filter
+                    .method
+                    .as_ref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(&e.method))
+            })
+            .filter(|e| filter.path.as_ref().is_none_or(|p| glob_match(p, &e.path)))
+            .filter(|e| filter.status.is_none_or(|s| s == e.status))
+            .filter(|e| filter.world.as_ref().is_none_or(|w| *w == e.world))
+            .cloned()
+            .collect();
+        if let Some(limit) = filter.limit {
+            let skip = found.len().saturating_sub(limit);
+            found.drain(..skip);
+        }
+        found
+    }
+
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Matches `text` against `pattern`, where `*` stands for any run of characters.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let Some(first) = parts.next() else {
+        return true;
+    };
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(seq: u64, method: &str, path: &str, status: u16) -> Entry {
+        Entry {
+            seq,
+            time: String::new(),
+            world: "default".into(),
+            method: method.into(),
+            path: path.into(),
+            query: None,
+            request_headers: BTreeMap::new(),
+            request_body: Bytes::new(),
+            status,
+            response_body: Bytes::new(),
+            duration_ms: 0.0,
+            tracking_id: String::new(),
+            injected: None,
+        }
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("/v1/people", "/v1/people"));
+        assert!(!glob_match("/v1/people", "/v1/people/me"));
+        assert!(glob_match("/v1/people*", "/v1/people/me"));
+        assert!(glob_match(
+            "/v1/*/trackingCodes",
+            "/v1/admin/meeting/config/trackingCodes"
+        ));
+        assert!(!glob_match(
+            "/v1/*/trackingCodes",
+            "/v1/admin/trackingCodes/7"
+        ));
+        assert!(glob_match("*", "/anything"));
+        assert!(glob_match("/a*b*c", "/aXbYc"));
+        assert!(!glob_match("/a*bc", "/abc/x"));
+    }
+
+    #[test]
+    fn the_journal_keeps_the_most_recent_and_filters() {
+        let journal = Journal::new(3);
+        for seq in 1..=5 {
+            let status = if seq % 2 == 0 { 400 } else { 200 };
+            journal.record(entry(seq, "PUT", "/v1/x", status));
+        }
+        let all = journal.list(&Filter::default());
+        assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4, 5]);
+        let bad = journal.list(&Filter {
+            status: Some(400),
+            ..Filter::default()
+        });
+        assert_eq!(bad.len(), 1);
+        let last = journal.list(&Filter {
+            limit: Some(1),
+            ..Filter::default()
+        });
+        assert_eq!(last[0].seq, 5);
+        journal.clear();
+        assert!(journal.list(&Filter::default()).is_empty());
+    }
+
+    #[test]
+    fn a_journal_of_capacity_zero_keeps_nothing() {
+        let journal = Journal::new(0);
+        journal.record(entry(1, "GET", "/v1/x", 200));
+        assert!(journal.list(&Filter::default()).is_empty());
+    }
+}

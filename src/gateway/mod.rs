@@ -1,0 +1,263 @@
+//! What stands in front of the Webex API for tests: the request journal, fault injection
+//! and the rate limit. One middleware over `/v1` applies them in this order: a fault (from
+//! the request's `X-Emulator-Fault` header, then the rules), the rate limit, the API; then
+//! it writes the answer into the journal. The control plane is never journaled, faulted or
+//! limited.
+
+pub mod faults;
+pub mod journal;
+pub mod rate_limit;
+
+use std::collections::BTreeMap;
+use std::time::{Instant, SystemTime};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::Error;
+use crate::http::extract::{bearer_token, BODY_LIMIT};
+use crate::http::webex::{self, TrackingId};
+use crate::server::ConnectionControl;
+use crate::AppState;
+use faults::{Action, Faults, FAULT_HEADER};
+use journal::{Entry, Journal};
+use rate_limit::RateLimiter;
+
+/// The journal, the fault rules and the rate limit of a server.
+#[derive(Debug)]
+pub struct Gateway {
+    pub journal: Journal,
+    pub faults: Faults,
+    pub rate_limit: RateLimiter,
+}
+
+/// Headers kept in the journal.
+const JOURNALED_HEADERS: &[&str] = &[
+    "accept",
+    "content-type",
+    "email",
+    "trackingid",
+    "user-agent",
+    FAULT_HEADER,
+];
+
+/// What the gateway decided before the API runs.
+enum Gate {
+    Pass,
+    Answer(Response, &'static str),
+    Drop,
+}
+
+/// The middleware over `/v1`.
+pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let gateway = &state.gateway;
+    let tracking_id = request
+        .extensions()
+        .get::<TrackingId>()
+        .cloned()
+        .unwrap_or_else(|| TrackingId(axum::http::HeaderValue::from_static("ROUTERGW")));
+    let token = bearer_token(request.headers()).map(str::to_owned);
+    let world = token
+        .as_deref()
+        .map(|t| state.worlds.for_token(t).0.id().to_owned())
+        .unwrap_or_else(|| crate::store::DEFAULT_WORLD.to_owned());
+    let control = request.extensions().get::<ConnectionControl>().cloned();
+    let mut entry = Entry {
+        seq: 0,
+        time: now(),
+        method: request.method().as_str().to_owned(),
+        path: request.uri().path().to_owned(),
+        query: request.uri().query().map(str::to_owned),
+        request_headers: journaled_headers(request.headers()),
+        world,
+        request_body: Bytes::new(),
+        status: 0,
+        response_body: Bytes::new(),
+        duration_ms: 0.0,
+        tracking_id: tracking_id.as_str().to_owned(),
+        injected: None,
+    };
+
+    let request = if gateway.journal.enabled() {
+        let (request, body) = buffer_request(request).await;
+        entry.request_body = body;
+        request
+    } else {
+        request
+    };
+
+    let gate = decide(&state, request.headers(), &entry, token.as_deref()).await;
+    let mut response = match gate {
+        Gate::Pass => next.run(request).await,
+        Gate::Answer(response, why) => {
+            entry.injected = Some(why.to_owned());
+            response
+        }
+        Gate::Drop => {
+            entry.injected = Some("fault: dropped connection".to_owned());
+            match control {
+                Some(control) => {
+                    entry.duration_ms = elapsed_ms(started);
+                    record(&gateway.journal, entry);
+                    control.drop_connection();
+                    // The connection is closed under this request; nothing is ever answered.
+                    return std::future::pending().await;
+                }
+                // Served without a connection of ours (e.g. in-process): the nearest thing.
+                None => Error::Injected {
+                    status: 503,
+                    retry_after: None,
+                }
+                .into_response(),
+            }
+        }
+    };
+    webex::finish(&mut response, &tracking_id);
+    if !gateway.journal.enabled() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let response_body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    entry.status = parts.status.as_u16();
+    entry.response_body = response_body.clone();
+    entry.duration_ms = elapsed_ms(started);
+    record(&gateway.journal, entry);
+    Response::from_parts(parts, Body::from(response_body))
+}
+
+fn record(journal: &Journal, mut entry: Entry) {
+    entry.seq = journal.next_seq();
+    journal.record(entry);
+}
+
+/// Reads the body (up to the limit) so the journal can keep it and the API still reads it.
+/// A body over the limit is left for the API to refuse, after its own earlier checks
+/// (a 401 comes before a 413).
+async fn buffer_request(request: Request) -> (Request, Bytes) {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return (request, Bytes::new());
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => (Request::from_parts(parts, Body::from(bytes.clone())), bytes),
+        // Streamed past the limit: what was read is gone, so the API gets a stand-in that is
+        // just as much over the limit, and answers 413 in its turn.
+        Err(_) => (
+            Request::from_parts(parts, Body::from(vec![0u8; BODY_LIMIT + 1])),
+            Bytes::new(),
+        ),
+    }
+}
+
+/// Faults first (the request's header, then the rules), then the rate limit.
+async fn decide(state: &AppState, headers: &HeaderMap, entry: &Entry, token: Option<&str>) -> Gate {
+    let from_header = headers
+        .get(FAULT_HEADER)
+        .map(|v| faults::parse_header(&String::from_utf8_lossy(v.as_bytes())));
+    let action = match from_header {
+        Some(Err(problems)) => {
+            return Gate::Answer(
+                Error::BadRequest(problems).into_response(),
+                "fault header refused",
+            )
+        }
+        Some(Ok(action)) => Some((action, "fault: header")),
+        None => state
+            .gateway
+            .faults
+            .decide(&entry.method, &entry.path, &entry.world)
+            .map(|action| (action, "fault: rule")),
+    };
+    if let Some((action, why)) = action {
+        if let Some(gate) = act(action, why).await {
+            return gate;
+        }
+    }
+    if let Some(token) = token {
+        if let Err(retry_after) = state.gateway.rate_limit.check(token, Instant::now()) {
+            return Gate::Answer(
+                Error::RateLimited { retry_after }.into_response(),
+                "rate limit",
+            );
+        }
+    }
+    Gate::Pass
+}
+
+/// Carries out a fault: waits (no lock is held), then drops, answers, or lets the request on.
+async fn act(action: Action, why: &'static str) -> Option<Gate> {
+    if let Some(delay) = action.delay {
+        tokio::time::sleep(delay).await;
+    }
+    if action.drop {
+        return Some(Gate::Drop);
+    }
+    action.status.map(|status| {
+        Gate::Answer(
+            Error::Injected {
+                status,
+                retry_after: action.retry_after,
+            }
+            .into_response(),
+            why,
+        )
+    })
+}
+
+fn journaled_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
+    let mut kept: BTreeMap<String, String> = JOURNALED_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = headers.get(*name)?;
+            Some((
+                (*name).to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            ))
+        })
+        .collect();
+    if let Some(auth) = headers.get(AUTHORIZATION) {
+        kept.insert(
+            "authorization".to_owned(),
+            mask(&String::from_utf8_lossy(auth.as_bytes())),
+        );
+    }
+    kept
+}
+
+/// `Bearer webex-…` : the scheme and the token's first characters, never the whole token.
+fn mask(authorization: &str) -> String {
+    let (scheme, token) = authorization.split_once(' ').unwrap_or(("", authorization));
+    let start: String = token.trim().chars().take(6).collect();
+    format!("{scheme} {start}…").trim_start().to_owned()
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+fn elapsed_ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_is_masked() {
+        assert_eq!(mask("Bearer webex-emulator-admin"), "Bearer webex-…");
+        assert_eq!(mask("abc"), "abc…");
+    }
+}
