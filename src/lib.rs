@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod openapi;
 pub mod server;
 pub mod store;
 

@@ -16,6 +16,7 @@ use crate::gateway::faults::{RuleInput, RuleView};
 use crate::gateway::journal::{Entry, Filter};
 use crate::gateway::rate_limit::Limit;
 use crate::http::extract::{json_body, query_error};
+use crate::openapi::ControlErrors;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -34,9 +35,14 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-#[derive(Debug, Serialize)]
-struct Items<T> {
-    items: Vec<T>,
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct JournalList {
+    items: Vec<Entry>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct FaultList {
+    items: Vec<RuleView>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,10 +67,25 @@ fn number<T: std::str::FromStr>(name: &str, value: Option<String>) -> Result<Opt
         .transpose()
 }
 
+/// The recent requests to /v1, oldest first.
+#[utoipa::path(
+    get,
+    path = "/_emulator/journal",
+    tag = "Control",
+    params(
+        ("method" = Option<String>, Query, description = "Only this method."),
+        ("path" = Option<String>, Query, description = "Only this path; `*` stands for any run of characters."),
+        ("status" = Option<u16>, Query, description = "Only this status (0: dropped by a fault)."),
+        ("world" = Option<String>, Query, description = "Only this world."),
+        ("after" = Option<u64>, Query, description = "Only entries with a larger `seq`."),
+        ("limit" = Option<usize>, Query, description = "Only the last this many."),
+    ),
+    responses((status = 200, description = "The entries.", body = JournalList), ControlErrors)
+)]
 async fn list_journal(
     State(state): State<AppState>,
     query: Result<Query<JournalQuery>, QueryRejection>,
-) -> Result<WebexJson<Items<Entry>>> {
+) -> Result<WebexJson<JournalList>> {
     let Query(q) = query.map_err(query_error)?;
     let filter = Filter {
         status: number("status", q.status)?,
@@ -74,22 +95,44 @@ async fn list_journal(
         path: q.path.filter(|p| !p.is_empty()),
         world: q.world.filter(|w| !w.is_empty()),
     };
-    Ok(WebexJson(Items {
+    Ok(WebexJson(JournalList {
         items: state.gateway.journal.list(&filter),
     }))
 }
 
+/// Empty the journal.
+#[utoipa::path(
+    delete,
+    path = "/_emulator/journal",
+    tag = "Control",
+    responses((status = 204, description = "Emptied."), ControlErrors)
+)]
 async fn clear_journal(State(state): State<AppState>) -> StatusCode {
     state.gateway.journal.clear();
     StatusCode::NO_CONTENT
 }
 
-async fn list_faults(State(state): State<AppState>) -> WebexJson<Items<RuleView>> {
-    WebexJson(Items {
+/// The fault rules, in the order they are tried.
+#[utoipa::path(
+    get,
+    path = "/_emulator/faults",
+    tag = "Control",
+    responses((status = 200, description = "The rules.", body = FaultList), ControlErrors)
+)]
+async fn list_faults(State(state): State<AppState>) -> WebexJson<FaultList> {
+    WebexJson(FaultList {
         items: state.gateway.faults.list(),
     })
 }
 
+/// Add a fault rule.
+#[utoipa::path(
+    post,
+    path = "/_emulator/faults",
+    tag = "Control",
+    request_body = RuleInput,
+    responses((status = 201, description = "The rule.", body = RuleView), ControlErrors)
+)]
 async fn add_fault(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -105,6 +148,14 @@ async fn add_fault(
     Ok((StatusCode::CREATED, WebexJson(rule)).into_response())
 }
 
+/// Remove a fault rule.
+#[utoipa::path(
+    delete,
+    path = "/_emulator/faults/{id}",
+    tag = "Control",
+    params(("id" = String, Path, description = "The rule's id.")),
+    responses((status = 204, description = "Removed."), ControlErrors)
+)]
 async fn remove_fault(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
     if state.gateway.faults.remove(&id) {
         Ok(StatusCode::NO_CONTENT)
@@ -113,23 +164,45 @@ async fn remove_fault(State(state): State<AppState>, Path(id): Path<String>) -> 
     }
 }
 
+/// Remove every fault rule.
+#[utoipa::path(
+    delete,
+    path = "/_emulator/faults",
+    tag = "Control",
+    responses((status = 204, description = "Removed."), ControlErrors)
+)]
 async fn clear_faults(State(state): State<AppState>) -> StatusCode {
     state.gateway.faults.clear();
     StatusCode::NO_CONTENT
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct RateLimitView {
     #[serde(skip_serializing_if = "Option::is_none")]
     limit: Option<Limit>,
 }
 
+/// The rate limit per token, if any.
+#[utoipa::path(
+    get,
+    path = "/_emulator/rate-limit",
+    tag = "Control",
+    responses((status = 200, description = "The limit (absent: none).", body = RateLimitView), ControlErrors)
+)]
 async fn get_rate_limit(State(state): State<AppState>) -> WebexJson<RateLimitView> {
     WebexJson(RateLimitView {
         limit: state.gateway.rate_limit.limit(),
     })
 }
 
+/// Set the rate limit per token; counting starts afresh.
+#[utoipa::path(
+    put,
+    path = "/_emulator/rate-limit",
+    tag = "Control",
+    request_body = Limit,
+    responses((status = 200, description = "The limit.", body = RateLimitView), ControlErrors)
+)]
 async fn set_rate_limit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -141,6 +214,13 @@ async fn set_rate_limit(
     Ok(WebexJson(RateLimitView { limit: Some(limit) }))
 }
 
+/// Lift the rate limit.
+#[utoipa::path(
+    delete,
+    path = "/_emulator/rate-limit",
+    tag = "Control",
+    responses((status = 204, description = "Lifted."), ControlErrors)
+)]
 async fn lift_rate_limit(State(state): State<AppState>) -> StatusCode {
     state.gateway.rate_limit.set(None);
     StatusCode::NO_CONTENT

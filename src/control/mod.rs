@@ -3,8 +3,8 @@
 //! faulted or limited, and it takes no Webex token (only the control token, when the server
 //! was started with one).
 
-mod gateway;
-mod worlds;
+pub(crate) mod gateway;
+pub(crate) mod worlds;
 
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
@@ -13,10 +13,10 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::http::webex::WebexJson;
-use serde_json::json;
 
 use crate::error::Error;
 use crate::http::extract::bearer_token;
+use crate::openapi::ControlErrors;
 use crate::AppState;
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -24,15 +24,31 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/health", get(health))
         .merge(worlds::routes())
         .merge(gateway::routes())
+        .route("/openapi.json", get(crate::openapi::document))
         .layer(middleware::from_fn_with_state(state, control_token))
 }
 
 /// Ready when it answers: the state is in memory from the start.
-async fn health(State(state): State<AppState>) -> WebexJson<serde_json::Value> {
-    WebexJson(json!({
-        "status": "ok",
-        "worlds": state.worlds.ids().len(),
-    }))
+/// Health: ready when it answers.
+#[utoipa::path(
+    get,
+    path = "/_emulator/health",
+    tag = "Control",
+    responses((status = 200, description = "Ready.", body = Health), ControlErrors)
+)]
+async fn health(State(state): State<AppState>) -> WebexJson<Health> {
+    WebexJson(Health {
+        status: "ok",
+        worlds: state.worlds.ids().len(),
+    })
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// Always `ok`: the state is in memory from the start.
+    status: &'static str,
+    /// How many worlds there are, the default included.
+    worlds: usize,
 }
 
 /// With `--control-token`, every control request needs `Authorization: Bearer <it>`.

@@ -17,6 +17,7 @@ use crate::domain::model::Model;
 use crate::domain::seed::{self, Seed};
 use crate::error::{Error, Result};
 use crate::http::extract::read_json;
+use crate::openapi::ControlErrors;
 use crate::store::{World, DEFAULT_WORLD};
 use crate::AppState;
 
@@ -35,7 +36,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Body of `POST /worlds`; empty means the built-in seed.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateWorld {
     /// `builtIn` (the default) or `server` (the seed the server started from).
@@ -44,7 +45,7 @@ struct CreateWorld {
     fixture: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct WorldView {
     id: String,
@@ -54,7 +55,7 @@ struct WorldView {
     tokens: Vec<TokenView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct TokenView {
     /// The token to send: unique to this world.
@@ -69,7 +70,7 @@ struct TokenView {
     description: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct WorldList {
     items: Vec<WorldView>,
 }
@@ -118,6 +119,13 @@ fn load_state(json: &serde_json::Value, what: &str) -> Result<Model> {
     seed::load(&bytes).map_err(|e| Error::bad_request(format!("{what}: {e}")))
 }
 
+/// List the worlds, the default first.
+#[utoipa::path(
+    get,
+    path = "/_emulator/worlds",
+    tag = "Control",
+    responses((status = 200, description = "Every world and its tokens.", body = WorldList), ControlErrors)
+)]
 async fn list_worlds(State(state): State<AppState>) -> WebexJson<WorldList> {
     let items = state
         .worlds
@@ -129,6 +137,14 @@ async fn list_worlds(State(state): State<AppState>) -> WebexJson<WorldList> {
     WebexJson(WorldList { items })
 }
 
+/// Create a world from the built-in seed (empty body), the server's seed (`{"from": "server"}`) or a fixture in the seed format (`{"fixture": {...}}`).
+#[utoipa::path(
+    post,
+    path = "/_emulator/worlds",
+    tag = "Control",
+    request_body(content = Option<CreateWorld>, content_type = "application/json"),
+    responses((status = 201, description = "The world, with a fresh token for each of its seed's tokens.", body = WorldView), ControlErrors)
+)]
 async fn create_world(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -159,6 +175,14 @@ async fn create_world(
     Ok((StatusCode::CREATED, WebexJson(view(&state, &world))).into_response())
 }
 
+/// A world and its tokens.
+#[utoipa::path(
+    get,
+    path = "/_emulator/worlds/{id}",
+    tag = "Control",
+    params(("id" = String, Path, description = "The world's id; `default` is the default world.")),
+    responses((status = 200, description = "The world.", body = WorldView), ControlErrors)
+)]
 async fn get_world(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -167,6 +191,14 @@ async fn get_world(
     Ok(WebexJson(view(&state, &world)))
 }
 
+/// Delete a world; its tokens stop working.
+#[utoipa::path(
+    delete,
+    path = "/_emulator/worlds/{id}",
+    tag = "Control",
+    params(("id" = String, Path, description = "The world's id; `default` is the default world.")),
+    responses((status = 204, description = "Deleted."), ControlErrors)
+)]
 async fn delete_world(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
     if id == DEFAULT_WORLD {
         return Err(Error::Conflict(
@@ -180,6 +212,14 @@ async fn delete_world(State(state): State<AppState>, Path(id): Path<String>) -> 
     }
 }
 
+/// Put a world back to the state it started from.
+#[utoipa::path(
+    post,
+    path = "/_emulator/worlds/{id}/reset",
+    tag = "Control",
+    params(("id" = String, Path, description = "The world's id; `default` is the default world.")),
+    responses((status = 204, description = "Reset."), ControlErrors)
+)]
 async fn reset_world(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
     let world = find(&state, &id)?;
     let initial = world.initial();
@@ -187,6 +227,14 @@ async fn reset_world(State(state): State<AppState>, Path(id): Path<String>) -> R
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A world's whole state, in the seed format.
+#[utoipa::path(
+    get,
+    path = "/_emulator/worlds/{id}/state",
+    tag = "Control",
+    params(("id" = String, Path, description = "The world's id; `default` is the default world.")),
+    responses((status = 200, description = "The state.", body = Seed), ControlErrors)
+)]
 async fn export_state(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -195,6 +243,15 @@ async fn export_state(
     Ok(WebexJson(world.read(seed::export)))
 }
 
+/// Replace a world's whole state, checked like a seed file (all or nothing).
+#[utoipa::path(
+    put,
+    path = "/_emulator/worlds/{id}/state",
+    tag = "Control",
+    params(("id" = String, Path, description = "The world's id; `default` is the default world.")),
+    request_body = Seed,
+    responses((status = 204, description = "Replaced."), ControlErrors)
+)]
 async fn replace_state(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -208,14 +265,36 @@ async fn replace_state(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Reset the default world to the server's seed.
+#[utoipa::path(
+    post,
+    path = "/_emulator/reset",
+    tag = "Control",
+    responses((status = 204, description = "Reset."), ControlErrors)
+)]
 async fn reset_default(state: State<AppState>) -> Result<StatusCode> {
     reset_world(state, Path(DEFAULT_WORLD.to_owned())).await
 }
 
+/// The default world's whole state, in the seed format.
+#[utoipa::path(
+    get,
+    path = "/_emulator/state",
+    tag = "Control",
+    responses((status = 200, description = "The state.", body = Seed), ControlErrors)
+)]
 async fn export_default(state: State<AppState>) -> Result<WebexJson<Seed>> {
     export_state(state, Path(DEFAULT_WORLD.to_owned())).await
 }
 
+/// Replace the default world's whole state (all or nothing).
+#[utoipa::path(
+    put,
+    path = "/_emulator/state",
+    tag = "Control",
+    request_body = Seed,
+    responses((status = 204, description = "Replaced."), ControlErrors)
+)]
 async fn replace_default(
     state: State<AppState>,
     headers: HeaderMap,

@@ -8,12 +8,12 @@ use super::lookup;
 use super::model::{site_key, CodeOption, InputMode, Model, ScheduleType, Service};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MeetingCodeList {
     pub items: Vec<MeetingCode>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingCode {
     pub id: String,

@@ -18,7 +18,7 @@ pub struct Org {
 }
 
 /// Who manages a Webex site; `required` host profile codes exist only on Site Admin sites.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Management {
     ControlHub,
@@ -26,7 +26,7 @@ pub enum Management {
 }
 
 /// Where a site stands in the one-way switch to tracking codes mapped in Control Hub.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Mapping {
     None,
@@ -82,7 +82,7 @@ pub struct Token {
 }
 
 /// How a host provides a code's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum InputMode {
     Text,
@@ -99,7 +99,7 @@ impl InputMode {
 }
 
 /// How a code is used on the host profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum HostProfileCode {
     Optional,
@@ -109,7 +109,19 @@ pub enum HostProfileCode {
 }
 
 /// The services of `scheduleStartCodes`, in the order the emulator lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum Service {
     All,
     MeetingCenter,
@@ -129,7 +141,7 @@ impl Service {
 }
 
 /// How a code is used on the scheduler and start pages of a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum ScheduleType {
     Optional,
@@ -140,7 +152,7 @@ pub enum ScheduleType {
 }
 
 /// One site-level option.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CodeOption {
     pub value: String,
@@ -148,7 +160,7 @@ pub struct CodeOption {
 }
 
 /// One entry of `scheduleStartCodes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScheduleStartCode {
     pub service: Service,
     #[serde(rename = "type")]

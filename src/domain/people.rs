@@ -18,7 +18,7 @@ pub const MAX_IDS: usize = 85;
 
 /// A person as the People API answers, with the fields the emulator knows; unknown ones are
 /// left out rather than sent as `null`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonView {
     pub id: String,
@@ -46,7 +46,7 @@ pub struct PersonView {
 }
 
 /// One page of List People.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonPage {
     pub items: Vec<PersonView>,

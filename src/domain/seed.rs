@@ -18,7 +18,7 @@ use super::text;
 /// The built-in seed, compiled into the binary.
 pub const BUILT_IN: &str = include_str!("../../seed-data/default.json");
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Seed {
     pub orgs: Vec<SeedOrg>,
@@ -31,14 +31,14 @@ pub struct Seed {
     pub user_tracking_codes: Vec<SeedUserCodes>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedOrg {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedSite {
     pub site_url: String,
@@ -52,7 +52,7 @@ fn no_mapping() -> Mapping {
     Mapping::None
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedPerson {
     pub id: String,
@@ -75,7 +75,7 @@ pub struct SeedPerson {
     pub timezone: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedToken {
     pub token: String,
@@ -85,7 +85,7 @@ pub struct SeedToken {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedTrackingCode {
     pub site_url: String,
@@ -99,7 +99,7 @@ pub struct SeedTrackingCode {
     pub schedule_start_codes: Option<Vec<ScheduleStartCode>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedUserCodes {
     pub site_url: String,
@@ -107,7 +107,7 @@ pub struct SeedUserCodes {
     pub tracking_codes: Vec<SeedUserCode>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeedUserCode {
     pub name: String,

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 
 /// Body of Create and Update a Tracking Code. Fields are optional here so that a missing one
 /// gets the rule's own description.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CodeInput {
     pub site_url: Option<String>,
@@ -29,7 +29,7 @@ pub struct CodeInput {
 }
 
 /// One option as sent; a missing `defaultValue` means `false`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OptionInput {
     pub value: Option<String>,
@@ -37,7 +37,7 @@ pub struct OptionInput {
 }
 
 /// A site-level code as the API answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CodeView {
     pub id: String,
@@ -49,7 +49,7 @@ pub struct CodeView {
     pub schedule_start_codes: Vec<ScheduleStartCode>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CodeList {
     pub items: Vec<CodeView>,
 }

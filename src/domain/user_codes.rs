@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 /// Body of `PUT /admin/meeting/userconfig/trackingCodes`. Every field is optional here so
 /// that a missing one gets the rule's own description rather than a parse error; unknown
 /// fields (such as an `id` inside items, which a known client sends) are ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateRequest {
     pub site_url: Option<String>,
@@ -27,7 +27,7 @@ pub struct UpdateRequest {
 }
 
 /// One item of `trackingCodes`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, utoipa::ToSchema)]
 pub struct UpdateItem {
     pub name: Option<String>,
     pub value: Option<String>,
@@ -81,7 +81,7 @@ pub struct GetRequest {
 }
 
 /// A user's tracking codes on one site, as both operations answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserCodes {
     pub site_url: String,
@@ -90,7 +90,7 @@ pub struct UserCodes {
     pub tracking_codes: Vec<UserCode>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UserCode {
     /// A string, as Webex sends it; typed clients fail on a number.
     pub id: String,

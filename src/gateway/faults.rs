@@ -23,7 +23,7 @@ pub const RETRY_AFTER_STATUSES: &[u16] = &[423, 429, 503];
 pub const MAX_DELAY_MS: u64 = 60_000;
 
 /// A rule as posted to the control plane.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuleInput {
     pub method: Option<String>,
@@ -49,7 +49,7 @@ pub struct Action {
 }
 
 /// A rule as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleView {
     pub id: String,

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use serde::{Serialize, Serializer};
 
 /// One request and its answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
     /// Increases by one per request, so a test can ask for what came after a point.
@@ -23,10 +23,12 @@ pub struct Entry {
     pub query: Option<String>,
     /// The headers worth checking; `Authorization` only as its scheme and the token's start.
     pub request_headers: BTreeMap<String, String>,
+    /// The body: JSON as JSON, anything else as text; absent when empty.
     #[serde(
         serialize_with = "body_as_json",
         skip_serializing_if = "Bytes::is_empty"
     )]
+    #[schema(value_type = Option<serde_json::Value>)]
     pub request_body: Bytes,
     /// The status sent, or 0 when a fault dropped the connection.
     pub status: u16,
@@ -34,6 +36,7 @@ pub struct Entry {
         serialize_with = "body_as_json",
         skip_serializing_if = "Bytes::is_empty"
     )]
+    #[schema(value_type = Option<serde_json::Value>)]
     pub response_body: Bytes,
     pub duration_ms: f64,
     pub tracking_id: String,

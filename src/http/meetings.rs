@@ -12,6 +12,7 @@ use crate::domain::access::Need;
 use crate::domain::lookup::given;
 use crate::domain::meeting_codes::{self, MeetingCodeList};
 use crate::error::Result;
+use crate::openapi::ApiErrors;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -26,6 +27,19 @@ struct MeetingCodesQuery {
     host_email: Option<String>,
 }
 
+/// List Meeting Tracking Codes.
+#[utoipa::path(
+    get,
+    path = "/v1/meetings/trackingCodes",
+    tag = "Tracking Codes",
+    params(
+        ("service" = String, Query, description = "All, MeetingCenter, EventCenter, TrainingCenter or SupportCenter."),
+        ("siteUrl" = Option<String>, Query, description = "The site; left out, the host's preferred site."),
+        ("hostEmail" = Option<String>, Query, description = "The host, for an admin; left out, the caller."),
+    ),
+    responses((status = 200, description = "The site's codes with the host's values as defaults.", body = MeetingCodeList), ApiErrors),
+    security(("bearer" = []))
+)]
 async fn meeting_codes(
     auth: Authenticated,
     query: Result<Query<MeetingCodesQuery>, QueryRejection>,

@@ -14,8 +14,9 @@ use serde::Deserialize;
 use super::extract::{query_error, Authenticated};
 use super::webex::WebexJson;
 use crate::domain::access::Need;
-use crate::domain::people::{self, PeopleQuery, PersonView};
+use crate::domain::people::{self, PeopleQuery, PersonPage, PersonView};
 use crate::error::{Error, Result};
+use crate::openapi::ApiErrors;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -25,6 +26,14 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{personId}", get(person))
 }
 
+/// Get My Own Details.
+#[utoipa::path(
+    get,
+    path = "/v1/people/me",
+    tag = "People",
+    responses((status = 200, description = "The caller.", body = PersonView), ApiErrors),
+    security(("bearer" = []))
+)]
 async fn me(auth: Authenticated) -> Result<WebexJson<PersonView>> {
     auth.caller.require(Need::PeopleRead)?;
     auth.world
@@ -32,6 +41,15 @@ async fn me(auth: Authenticated) -> Result<WebexJson<PersonView>> {
         .map(WebexJson)
 }
 
+/// Get Person Details.
+#[utoipa::path(
+    get,
+    path = "/v1/people/{personId}",
+    tag = "People",
+    params(("personId" = String, Path, description = "The person's id.")),
+    responses((status = 200, description = "The person.", body = PersonView), ApiErrors),
+    security(("bearer" = []))
+)]
 async fn person(
     auth: Authenticated,
     path: Result<Path<String>, PathRejection>,
@@ -53,6 +71,25 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
+/// List People.
+#[utoipa::path(
+    get,
+    path = "/v1/people",
+    tag = "People",
+    params(
+        ("email" = Option<String>, Query, description = "People with this email."),
+        ("displayName" = Option<String>, Query, description = "People whose name starts with this."),
+        ("id" = Option<String>, Query, description = "Up to 85 person ids, comma-separated."),
+        ("max" = Option<String>, Query, description = "Page size, 1 to 1000 (default 100)."),
+        ("cursor" = Option<String>, Query, description = "Where the page starts, from a `Link` header."),
+    ),
+    responses(
+        (status = 200, description = "One page; `Link: <...>; rel=\"next\"` when there are more.", body = PersonPage,
+            headers(("Link" = String, description = "The next page's absolute URL."))),
+        ApiErrors
+    ),
+    security(("bearer" = []))
+)]
 async fn list_people(
     auth: Authenticated,
     query: Result<Query<ListQuery>, QueryRejection>,

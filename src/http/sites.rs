@@ -12,6 +12,7 @@ use crate::domain::access::Need;
 use crate::domain::lookup::given;
 use crate::domain::sites::{self, SiteList};
 use crate::error::Result;
+use crate::openapi::ApiErrors;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -25,6 +26,18 @@ struct SitesQuery {
     site_url: Option<String>,
 }
 
+/// Get Site List.
+#[utoipa::path(
+    get,
+    path = "/v1/meetingPreferences/sites",
+    tag = "Meeting Preferences",
+    params(
+        ("userEmail" = Option<String>, Query, description = "Another user, for an admin."),
+        ("siteUrl" = Option<String>, Query, description = "A site the user must be able to use."),
+    ),
+    responses((status = 200, description = "The user's sites and which is the default.", body = SiteList), ApiErrors),
+    security(("bearer" = []))
+)]
 async fn site_list(
     auth: Authenticated,
     query: Result<Query<SitesQuery>, QueryRejection>,

@@ -14,6 +14,7 @@ use crate::domain::access::Need;
 use crate::domain::lookup::given;
 use crate::domain::site_codes::{self, CodeInput, CodeList, CodeView};
 use crate::error::{Error, Result};
+use crate::openapi::ApiErrors;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -49,6 +50,15 @@ fn code_id(path: Result<Path<String>, PathRejection>) -> Result<String> {
         .map_err(|_| Error::not_found("Tracking code ID is invalid."))
 }
 
+/// List Tracking Codes.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/meeting/config/trackingCodes",
+    tag = "Tracking Codes",
+    params(("siteUrl" = Option<String>, Query, description = "The site; left out, the caller's preferred site.")),
+    responses((status = 200, description = "The site's codes, ordered by id.", body = CodeList), ApiErrors),
+    security(("bearer" = []))
+)]
 async fn list_codes(auth: Authenticated, query: SiteParam) -> Result<WebexJson<CodeList>> {
     auth.caller.require(Need::AdminScheduleRead)?;
     let site = site_url(query)?;
@@ -57,6 +67,15 @@ async fn list_codes(auth: Authenticated, query: SiteParam) -> Result<WebexJson<C
         .map(WebexJson)
 }
 
+/// Get a Tracking Code.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/meeting/config/trackingCodes/{trackingCodeId}",
+    tag = "Tracking Codes",
+    params(("trackingCodeId" = String, Path, description = "The code's id on the site."), ("siteUrl" = Option<String>, Query, description = "The site; left out, the caller's preferred site.")),
+    responses((status = 200, description = "The code.", body = CodeView), ApiErrors),
+    security(("bearer" = []))
+)]
 async fn get_code(
     auth: Authenticated,
     path: Result<Path<String>, PathRejection>,
@@ -69,6 +88,15 @@ async fn get_code(
         .map(WebexJson)
 }
 
+/// Create a Tracking Code.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/meeting/config/trackingCodes",
+    tag = "Tracking Codes",
+    request_body = CodeInput,
+    responses((status = 200, description = "The new code.", body = CodeView), ApiErrors),
+    security(("bearer" = []))
+)]
 async fn create_code(
     auth: Authenticated,
     headers: HeaderMap,
@@ -81,6 +109,16 @@ async fn create_code(
         .map(WebexJson)
 }
 
+/// Update a Tracking Code.
+#[utoipa::path(
+    put,
+    path = "/v1/admin/meeting/config/trackingCodes/{trackingCodeId}",
+    tag = "Tracking Codes",
+    params(("trackingCodeId" = String, Path, description = "The code's id on the site.")),
+    request_body = CodeInput,
+    responses((status = 200, description = "The code as updated.", body = CodeView), ApiErrors),
+    security(("bearer" = []))
+)]
 async fn update_code(
     auth: Authenticated,
     path: Result<Path<String>, PathRejection>,
@@ -95,6 +133,15 @@ async fn update_code(
         .map(WebexJson)
 }
 
+/// Delete a Tracking Code.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/meeting/config/trackingCodes/{trackingCodeId}",
+    tag = "Tracking Codes",
+    params(("trackingCodeId" = String, Path, description = "The code's id on the site."), ("siteUrl" = String, Query, description = "The site (required).")),
+    responses((status = 204, description = "Deleted, with every user's value for it."), ApiErrors),
+    security(("bearer" = []))
+)]
 async fn delete_code(
     auth: Authenticated,
     path: Result<Path<String>, PathRejection>,

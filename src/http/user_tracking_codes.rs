@@ -13,6 +13,7 @@ use super::webex::WebexJson;
 use crate::domain::access::Need;
 use crate::domain::user_codes::{self, GetRequest, UpdateRequest, UserCodes};
 use crate::error::{Error, Result};
+use crate::openapi::ApiErrors;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -29,6 +30,19 @@ struct GetQuery {
     person_id: Option<String>,
 }
 
+/// Get User Tracking Codes.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/meeting/userconfig/trackingCodes",
+    tag = "Tracking Codes",
+    params(
+        ("siteUrl" = Option<String>, Query, description = "The site; left out, the caller's preferred site."),
+        ("personId" = Option<String>, Query, description = "The person; `personId` or the `email` header is required."),
+        ("email" = Option<String>, Header, description = "The person's email, when `personId` is not given."),
+    ),
+    responses((status = 200, description = "The person's values on the site.", body = UserCodes), ApiErrors),
+    security(("bearer" = []))
+)]
 async fn get_user_codes(
     auth: Authenticated,
     query: Result<Query<GetQuery>, QueryRejection>,
@@ -46,6 +60,15 @@ async fn get_user_codes(
         .map(WebexJson)
 }
 
+/// Update User Tracking Codes.
+#[utoipa::path(
+    put,
+    path = "/v1/admin/meeting/userconfig/trackingCodes",
+    tag = "Tracking Codes",
+    request_body = UpdateRequest,
+    responses((status = 200, description = "Every value of the person on the site.", body = UserCodes), ApiErrors),
+    security(("bearer" = []))
+)]
 async fn update_user_codes(
     auth: Authenticated,
     headers: HeaderMap,
