@@ -25,11 +25,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(worlds::routes())
         .merge(gateway::routes())
         .route("/openapi.json", get(crate::openapi::document))
+        // Inside the token check too, so without the token nothing under /_emulator answers
+        // but 401.
+        .method_not_allowed_fallback(crate::http::webex::method_not_allowed)
+        .fallback(crate::http::webex::not_found)
         .layer(middleware::from_fn_with_state(state, control_token))
 }
 
-/// Ready when it answers: the state is in memory from the start.
-/// Health: ready when it answers.
+/// Health: ready when it answers, since the state is in memory from the start.
 #[utoipa::path(
     get,
     path = "/_emulator/health",

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
@@ -67,12 +67,18 @@ pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> 
         .map(|t| state.worlds.for_token(t).0.id().to_owned())
         .unwrap_or_else(|| crate::store::DEFAULT_WORLD.to_owned());
     let control = request.extensions().get::<ConnectionControl>().cloned();
+    // Nested under /v1, the request's own URI has lost its prefix; journals and fault rules
+    // speak of the path the client sent.
+    let uri = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| request.uri().clone(), |o| o.0.clone());
     let mut entry = Entry {
         seq: 0,
         time: now(),
         method: request.method().as_str().to_owned(),
-        path: request.uri().path().to_owned(),
-        query: request.uri().query().map(str::to_owned),
+        path: uri.path().to_owned(),
+        query: uri.query().map(str::to_owned),
         request_headers: journaled_headers(request.headers()),
         world,
         request_body: Bytes::new(),

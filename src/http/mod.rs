@@ -32,8 +32,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(webex::method_not_allowed)
         .fallback(webex::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), gateway::v1));
-    let control = crate::control::router(state.clone())
-        .method_not_allowed_fallback(webex::method_not_allowed);
+    let control = crate::control::router(state.clone());
     Router::new()
         .nest("/v1", v1)
         .nest("/_emulator", control)

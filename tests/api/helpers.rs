@@ -56,7 +56,6 @@ pub async fn spawn_app_with_seed(json: &[u8]) -> TestApp {
 }
 
 /// Starts an emulator with the built-in seed and the given options.
-#[allow(dead_code)]
 pub async fn spawn_app_with_options(options: Options) -> TestApp {
     spawn_app_with(seed::BUILT_IN.as_bytes(), options).await
 }
@@ -192,4 +191,35 @@ pub fn assert_no_null_anywhere(body: &Value) {
         }
     }
     walk(body, "$", body);
+}
+
+/// The control plane, `/_emulator`: no Webex token.
+impl TestApp {
+    /// A request to `/_emulator{path}` without any `Authorization`.
+    pub fn control(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.url(&format!("/_emulator{path}")))
+    }
+
+    /// Creates a world from the built-in seed (empty body); asserts the 201, returns its body.
+    pub async fn create_world(&self) -> Value {
+        let response = self
+            .control(Method::POST, "/worlds")
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status().as_u16(), 201, "create a world");
+        response.json().await.expect("a JSON world")
+    }
+}
+
+/// The `TrackingID` header of a response.
+pub fn tracking_id(response: &Response) -> String {
+    response
+        .headers()
+        .get("trackingid")
+        .expect("a TrackingID header")
+        .to_str()
+        .expect("an ASCII TrackingID")
+        .to_owned()
 }

@@ -3,6 +3,8 @@
 
 mod concurrency;
 mod conformance;
+mod control_gateway;
+mod control_worlds;
 mod get_user_codes;
 mod helpers;
 mod http_errors;
