@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::gateway::rate_limit::Limit;
 use crate::Options;
@@ -12,8 +12,16 @@ use crate::Options;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "webex-emulator", version, about)]
 pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on; port 0 picks a free port (the chosen one is printed).
-    #[arg(long, env = "WEBEX_EMULATOR_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "WEBEX_EMULATOR_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// Seed file (JSON, the format of seed-data/default.json) used instead of the built-in seed.
@@ -34,12 +42,39 @@ pub struct Config {
     pub any_token: bool,
 
     /// When set, /_emulator needs `Authorization: Bearer <this token>`.
-    #[arg(long, env = "WEBEX_EMULATOR_CONTROL_TOKEN")]
+    #[arg(long, env = "WEBEX_EMULATOR_CONTROL_TOKEN", global = true)]
     pub control_token: Option<String>,
 
     /// Origins allowed by CORS, comma-separated; `*` (the default) allows any.
     #[arg(long, env = "WEBEX_EMULATOR_CORS_ORIGINS", default_value = "*")]
     pub cors_origins: String,
+
+    /// State file: loaded at start when it exists (else the seed is used), and every
+    /// acknowledged change to the default world is on disk before it is answered.
+    #[arg(long, env = "WEBEX_EMULATOR_STATE_FILE")]
+    pub state_file: Option<PathBuf>,
+
+    /// Log format: `pretty` (one readable line per request) or `json`.
+    #[arg(long, env = "WEBEX_EMULATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+
+    /// Log level (error, warn, info, debug, trace) or a filter; RUST_LOG wins when set.
+    #[arg(long, env = "WEBEX_EMULATOR_LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+}
+
+/// What the binary does besides serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Exit 0 when the server at --listen answers /_emulator/health (for container health
+    /// checks; needs no curl).
+    Healthcheck,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
 }
 
 fn parse_limit(value: &str) -> Result<Limit, String> {

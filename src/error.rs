@@ -34,6 +34,9 @@ pub enum Error {
     /// 429 from the rate limit, with the whole seconds to wait.
     #[error("rate limited for {retry_after} s")]
     RateLimited { retry_after: u64 },
+    /// 503: the emulator cannot do what it must (e.g. save the state file).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Any documented status, asked for by a fault rule or header.
     #[error("injected fault {status}")]
     Injected {

@@ -19,23 +19,27 @@ pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod openapi;
+pub mod persist;
+pub mod run;
 pub mod server;
 pub mod store;
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
 pub use config::Config;
 use domain::model::Model;
-use domain::seed::{self, SeedError};
+use domain::seed;
 use gateway::faults::Faults;
 use gateway::journal::Journal;
 use gateway::rate_limit::{Limit, RateLimiter};
 use gateway::Gateway;
-use store::Worlds;
+use persist::StateFile;
+use store::{World, Worlds};
+
+pub use run::{healthcheck, load_seed, run, shutdown_signal, StartError};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -45,6 +49,8 @@ pub struct AppState {
     /// The states a new world can start from.
     pub seeds: Arc<Seeds>,
     pub options: Arc<Options>,
+    /// Where the default world is saved, when the server has a state file.
+    pub state_file: Option<Arc<StateFile>>,
 }
 
 /// The built-in seed and the one the server started from (the same unless `--seed`).
@@ -102,6 +108,17 @@ impl AppState {
                 rate_limit: RateLimiter::new(options.rate_limit),
             }),
             options: Arc::new(options),
+            state_file: None,
+        }
+    }
+
+    /// Makes a change to `world` durable before it is acknowledged: with a state file, waits
+    /// until the default world's state, change included, is on disk. Other worlds live in
+    /// memory only.
+    pub async fn durable(&self, world: &World) -> error::Result<()> {
+        match &self.state_file {
+            Some(file) if world.id() == store::DEFAULT_WORLD => file.commit().await,
+            _ => Ok(()),
         }
     }
 }
@@ -119,102 +136,4 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     server::run(listener, app(state), shutdown).await
-}
-
-/// Why the emulator could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("cannot read the seed file {file}: {source}")]
-    ReadSeed {
-        file: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("invalid seed file {file}: {source}")]
-    Seed { file: PathBuf, source: SeedError },
-    #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: std::net::SocketAddr,
-        source: std::io::Error,
-    },
-    #[error("server error: {0}")]
-    Serve(std::io::Error),
-}
-
-/// Loads the seed file at `path`, or the built-in seed when there is none.
-pub fn load_seed(path: Option<&Path>) -> Result<Model, StartError> {
-    match path {
-        None => seed::load(seed::BUILT_IN.as_bytes()).map_err(|source| StartError::Seed {
-            file: "seed-data/default.json (built in)".into(),
-            source,
-        }),
-        Some(file) => {
-            let bytes = std::fs::read(file).map_err(|source| StartError::ReadSeed {
-                file: file.to_owned(),
-                source,
-            })?;
-            seed::load(&bytes).map_err(|source| StartError::Seed {
-                file: file.to_owned(),
-                source,
-            })
-        }
-    }
-}
-
-/// Runs the emulator as the binary does: loads the seed, listens, prints the base URL and
-/// the default admin token, and serves until SIGINT or SIGTERM.
-pub async fn run(config: Config) -> Result<(), StartError> {
-    let model = load_seed(config.seed.as_deref())?;
-    let admin_token = model.default_admin_token().map(str::to_owned);
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(StartError::Serve)?;
-    let shutdown = shutdown_signal();
-    println!("listening on http://{addr}");
-    match admin_token {
-        Some(token) => println!("admin token: {token}"),
-        None => println!("admin token: (none: the seed has no admin token with write scope)"),
-    }
-    serve(
-        listener,
-        AppState::with_options(model, config.options()),
-        shutdown,
-    )
-    .await
-    .map_err(StartError::Serve)
-}
-
-/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed when this
-/// is called, not when the future is first polled, so a signal sent as soon as the server
-/// has said it listens is not lost.
-pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let interrupt = signal(SignalKind::interrupt()).ok();
-        let terminate = signal(SignalKind::terminate()).ok();
-        async move {
-            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
-                match s {
-                    Some(mut s) => {
-                        s.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                () = wait(interrupt) => {},
-                () = wait(terminate) => {},
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        async {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }

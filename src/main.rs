@@ -3,11 +3,21 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use webex_emulator::config::Command;
 use webex_emulator::Config;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
+    if let Some(Command::Healthcheck) = config.command {
+        return match webex_emulator::healthcheck(&config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("webex-emulator: unhealthy: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match webex_emulator::run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -224,6 +224,7 @@ async fn reset_world(State(state): State<AppState>, Path(id): Path<String>) -> R
     let world = find(&state, &id)?;
     let initial = world.initial();
     state.worlds.replace(&world, Model::clone(&initial));
+    state.durable(&world).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -262,6 +263,7 @@ async fn replace_state(
     let posted: serde_json::Value = read_json(&headers, body, STATE_LIMIT, &[]).await?;
     let model = load_state(&posted, "state")?;
     state.worlds.replace(&world, model);
+    state.durable(&world).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

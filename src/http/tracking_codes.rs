@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::Router;
@@ -98,15 +98,18 @@ async fn get_code(
     security(("bearer" = []))
 )]
 async fn create_code(
+    State(state): State<AppState>,
     auth: Authenticated,
     headers: HeaderMap,
     body: Body,
 ) -> Result<WebexJson<CodeView>> {
     auth.caller.require(Need::AdminScheduleWrite)?;
     let input: CodeInput = json_body_of_objects(&headers, body, OBJECT_ARRAYS).await?;
-    auth.world
-        .transact(|m| site_codes::create(m, &auth.caller, &input))
-        .map(WebexJson)
+    let code = auth
+        .world
+        .transact(|m| site_codes::create(m, &auth.caller, &input))?;
+    state.durable(&auth.world).await?;
+    Ok(WebexJson(code))
 }
 
 /// Update a Tracking Code.
@@ -120,6 +123,7 @@ async fn create_code(
     security(("bearer" = []))
 )]
 async fn update_code(
+    State(state): State<AppState>,
     auth: Authenticated,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -128,9 +132,11 @@ async fn update_code(
     auth.caller.require(Need::AdminScheduleWrite)?;
     let id = code_id(path)?;
     let input: CodeInput = json_body_of_objects(&headers, body, OBJECT_ARRAYS).await?;
-    auth.world
-        .transact(|m| site_codes::update(m, &auth.caller, &id, &input))
-        .map(WebexJson)
+    let code = auth
+        .world
+        .transact(|m| site_codes::update(m, &auth.caller, &id, &input))?;
+    state.durable(&auth.world).await?;
+    Ok(WebexJson(code))
 }
 
 /// Delete a Tracking Code.
@@ -143,6 +149,7 @@ async fn update_code(
     security(("bearer" = []))
 )]
 async fn delete_code(
+    State(state): State<AppState>,
     auth: Authenticated,
     path: Result<Path<String>, PathRejection>,
     query: SiteParam,
@@ -150,6 +157,7 @@ async fn delete_code(
     auth.caller.require(Need::AdminScheduleWrite)?;
     let (id, site) = (code_id(path)?, site_url(query)?);
     auth.world
-        .transact(|m| site_codes::delete(m, &auth.caller, &id, site.as_deref()))
-        .map(|()| StatusCode::NO_CONTENT)
+        .transact(|m| site_codes::delete(m, &auth.caller, &id, site.as_deref()))?;
+    state.durable(&auth.world).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::Query;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::Router;
@@ -70,13 +70,16 @@ async fn get_user_codes(
     security(("bearer" = []))
 )]
 async fn update_user_codes(
+    State(state): State<AppState>,
     auth: Authenticated,
     headers: HeaderMap,
     body: Body,
 ) -> Result<WebexJson<UserCodes>> {
     auth.caller.require(Need::AdminScheduleWrite)?;
     let req: UpdateRequest = json_body(&headers, body).await?;
-    auth.world
-        .transact(|m| user_codes::update(m, &auth.caller, &req))
-        .map(WebexJson)
+    let answer = auth
+        .world
+        .transact(|m| user_codes::update(m, &auth.caller, &req))?;
+    state.durable(&auth.world).await?;
+    Ok(WebexJson(answer))
 }

@@ -120,6 +120,7 @@ impl IntoResponse for Error {
                     "The content type '{given}' is not supported; send 'application/json'."
                 )],
             ),
+            Error::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, message_for(503), vec![d]),
             Error::RateLimited { retry_after } => {
                 return with_retry_after(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -221,8 +222,23 @@ pub async fn tracking_id(mut request: Request, next: Next) -> Response {
         .unwrap_or_else(new_tracking_id);
     let id = TrackingId(id);
     request.extensions_mut().insert(id.clone());
+    let started = std::time::Instant::now();
+    // Only the method and the path: a query may hold emails, a header tokens.
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     finish(&mut response, &id);
+    let status = response.status().as_u16();
+    // Hundredths of a millisecond are as fine as a person reads.
+    let duration_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+    tracing::info!(
+        %method,
+        path,
+        status,
+        duration_ms,
+        tracking_id = id.as_str(),
+        "request"
+    );
     response
 }
 
