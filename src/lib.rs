@@ -15,6 +15,7 @@
 pub mod config;
 pub mod control;
 pub mod domain;
+pub mod embed;
 pub mod error;
 pub mod gateway;
 pub mod http;
@@ -32,6 +33,7 @@ use tokio::net::TcpListener;
 pub use config::Config;
 use domain::model::Model;
 use domain::seed;
+pub use embed::Emulator;
 use gateway::faults::Faults;
 use gateway::journal::Journal;
 use gateway::rate_limit::{Limit, RateLimiter};

@@ -5,6 +5,7 @@ mod concurrency;
 mod conformance;
 mod control_gateway;
 mod control_worlds;
+mod embedding;
 mod get_user_codes;
 mod helpers;
 mod http_errors;
