@@ -61,7 +61,7 @@ pub fn load_seed(path: Option<&Path>) -> Result<Model, StartError> {
 /// seed), listens, prints the base URL and the default admin token, and serves until SIGINT
 /// or SIGTERM, then saves the state file.
 pub async fn run(config: Config) -> Result<(), StartError> {
-    init_logging(&config);
+    let _logs = init_logging(&config);
     let seed = load_seed(config.seed.as_deref())?;
     let saved = match &config.state_file {
         Some(file) => persist::load(file).map_err(|reason| StartError::StateFile {
@@ -114,19 +114,24 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 }
 
 /// Logs go to standard error, one line per request; `RUST_LOG`, when set, wins over
-/// `--log-level`.
-fn init_logging(config: &Config) {
+/// `--log-level`. A background thread writes them, so a request never waits on the
+/// terminal; no line is dropped. Lines are flushed when the returned guard is dropped.
+fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     let _ = match config.log_format {
         LogFormat::Pretty => builder.compact().try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+    guard
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed when this

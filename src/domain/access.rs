@@ -1,6 +1,7 @@
 //! Who is calling and what they may do: tokens, roles and scopes.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::model::Model;
 use crate::error::{Error, Result};
@@ -21,8 +22,8 @@ pub const SCOPE_ADMIN_SCHEDULE_WRITE: &str = "meeting:admin_schedule_write";
 pub struct Caller {
     pub person_id: String,
     pub org_id: String,
-    pub roles: Vec<String>,
-    pub scopes: BTreeSet<String>,
+    pub roles: Arc<[String]>,
+    pub scopes: Arc<BTreeSet<String>>,
     /// Key of the caller's preferred site, used when a read leaves `siteUrl` out.
     pub preferred_site: Option<String>,
 }
@@ -104,8 +105,8 @@ impl Model {
         Ok(Caller {
             person_id: person.id.clone(),
             org_id: person.org_id.clone(),
-            roles: person.roles.clone(),
-            scopes: t.scopes.clone(),
+            roles: Arc::clone(&person.roles),
+            scopes: Arc::clone(&t.scopes),
             preferred_site: person.preferred_site.clone(),
         })
     }
@@ -132,7 +133,7 @@ mod tests {
             person_id: "p".into(),
             org_id: "o".into(),
             roles: roles.iter().map(|s| s.to_string()).collect(),
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            scopes: Arc::new(scopes.iter().map(|s| s.to_string()).collect()),
             preferred_site: None,
         }
     }

@@ -7,6 +7,7 @@
 //! an existing code of its site and, for select codes, one of its options.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +55,8 @@ pub struct Person {
     pub display_name: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
-    pub roles: Vec<String>,
+    /// Shared with every caller resolved from this person's tokens.
+    pub roles: Arc<[String]>,
     /// Keys (see [`site_key`]) of the sites the person may use, in seed order.
     pub sites: Vec<String>,
     /// Key of the preferred site; one of `sites` when set.
@@ -77,7 +79,8 @@ impl Person {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     pub person_id: String,
-    pub scopes: BTreeSet<String>,
+    /// Shared with every caller resolved from the token.
+    pub scopes: Arc<BTreeSet<String>>,
     pub description: Option<String>,
 }
 
@@ -198,8 +201,16 @@ impl SiteCodes {
     pub fn find_by_name(&self, name: &str) -> Option<&TrackingCode> {
         self.by_id
             .values()
-            .find(|c| c.name.to_lowercase() == name.to_lowercase())
+            .find(|c| same_ignoring_case(&c.name, name))
     }
+}
+
+/// Whether two texts are equal regardless of case (Unicode lowercase), without allocating:
+/// it runs once per code for every item of a request.
+pub fn same_ignoring_case(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// The key under which a site is stored: its URL, lowercased, since host names ignore case.

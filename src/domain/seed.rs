@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -316,7 +317,7 @@ fn add_people(model: &mut Model, seed: &Seed) -> Result<(), SeedError> {
             display_name: p.display_name.clone(),
             first_name: p.first_name.clone(),
             last_name: p.last_name.clone(),
-            roles: p.roles.clone(),
+            roles: p.roles.clone().into(),
             sites,
             preferred_site,
             created: p.created.clone(),
@@ -349,7 +350,7 @@ fn add_tokens(model: &mut Model, seed: &Seed) -> Result<(), SeedError> {
             t.token.clone(),
             Token {
                 person_id: t.person_id.clone(),
-                scopes: t.scopes.iter().cloned().collect::<BTreeSet<_>>(),
+                scopes: Arc::new(t.scopes.iter().cloned().collect::<BTreeSet<_>>()),
                 description: t.description.clone(),
             },
         );
@@ -569,7 +570,7 @@ pub fn export(model: &Model) -> Seed {
                 display_name: p.display_name.clone(),
                 first_name: p.first_name.clone(),
                 last_name: p.last_name.clone(),
-                roles: p.roles.clone(),
+                roles: p.roles.to_vec(),
                 site_urls: p
                     .sites
                     .iter()

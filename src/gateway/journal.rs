@@ -1,11 +1,14 @@
 //! The request journal: the recent requests to `/v1`, for tests to check what their code
 //! sent and got. A ring of fixed capacity, so a long run never grows without bound.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use std::time::SystemTime;
+
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 use serde::{Serialize, Serializer};
 
 /// One request and its answer.
@@ -14,15 +17,19 @@ use serde::{Serialize, Serializer};
 pub struct Entry {
     /// Increases by one per request, so a test can ask for what came after a point.
     pub seq: u64,
-    /// RFC 3339, UTC, milliseconds.
-    pub time: String,
+    /// RFC 3339, UTC, milliseconds (formatted when listed, not on the request's path).
+    #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String)]
+    pub time: SystemTime,
     pub world: String,
     pub method: String,
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// The headers worth checking; `Authorization` only as its scheme and the token's start.
-    pub request_headers: BTreeMap<String, String>,
+    #[serde(serialize_with = "header_map")]
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    pub request_headers: Vec<(&'static str, HeaderValue)>,
     /// The body: JSON as JSON, anything else as text; absent when empty.
     #[serde(
         serialize_with = "body_as_json",
@@ -43,6 +50,21 @@ pub struct Entry {
     /// Set when a fault rule or the rate limit answered instead of the API.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub injected: Option<String>,
+}
+
+fn rfc3339<S: Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&humantime::format_rfc3339_millis(*time))
+}
+
+fn header_map<S: Serializer>(
+    headers: &[(&'static str, HeaderValue)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(
+        headers
+            .iter()
+            .map(|(name, value)| (*name, String::from_utf8_lossy(value.as_bytes()))),
+    )
 }
 
 /// A JSON body is shown as JSON, anything else as text.
@@ -169,12 +191,12 @@ mod tests {
     fn entry(seq: u64, method: &str, path: &str, status: u16) -> Entry {
         Entry {
             seq,
-            time: String::new(),
+            time: SystemTime::now(),
             world: "default".into(),
             method: method.into(),
             path: path.into(),
             query: None,
-            request_headers: BTreeMap::new(),
+            request_headers: Vec::new(),
             request_body: Bytes::new(),
             status,
             response_body: Bytes::new(),

@@ -8,13 +8,12 @@ pub mod faults;
 pub mod journal;
 pub mod rate_limit;
 
-use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -60,7 +59,7 @@ pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> 
         .extensions()
         .get::<TrackingId>()
         .cloned()
-        .unwrap_or_else(|| TrackingId(axum::http::HeaderValue::from_static("ROUTERGW")));
+        .unwrap_or_else(|| TrackingId(HeaderValue::from_static("ROUTERGW")));
     let token = bearer_token(request.headers()).map(str::to_owned);
     let world = token
         .as_deref()
@@ -75,7 +74,7 @@ pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> 
         .map_or_else(|| request.uri().clone(), |o| o.0.clone());
     let mut entry = Entry {
         seq: 0,
-        time: now(),
+        time: SystemTime::now(),
         method: request.method().as_str().to_owned(),
         path: uri.path().to_owned(),
         query: uri.query().map(str::to_owned),
@@ -222,23 +221,18 @@ async fn act(action: Action, why: &'static str) -> Option<Gate> {
     })
 }
 
-fn journaled_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
-    let mut kept: BTreeMap<String, String> = JOURNALED_HEADERS
+fn journaled_headers(headers: &HeaderMap) -> Vec<(&'static str, HeaderValue)> {
+    let mut kept: Vec<(&'static str, HeaderValue)> = JOURNALED_HEADERS
         .iter()
-        .filter_map(|name| {
-            let value = headers.get(*name)?;
-            Some((
-                (*name).to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            ))
-        })
+        .filter_map(|name| Some((*name, headers.get(*name)?.clone())))
         .collect();
     if let Some(auth) = headers.get(AUTHORIZATION) {
-        kept.insert(
-            "authorization".to_owned(),
-            mask(&String::from_utf8_lossy(auth.as_bytes())),
-        );
+        let masked = mask(&String::from_utf8_lossy(auth.as_bytes()));
+        if let Ok(value) = HeaderValue::from_str(&masked) {
+            kept.push(("authorization", value));
+        }
     }
+    kept.sort_by_key(|(name, _)| *name);
     kept
 }
 
@@ -247,10 +241,6 @@ fn mask(authorization: &str) -> String {
     let (scheme, token) = authorization.split_once(' ').unwrap_or(("", authorization));
     let start: String = token.trim().chars().take(6).collect();
     format!("{scheme} {start}…").trim_start().to_owned()
-}
-
-fn now() -> String {
-    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
 fn elapsed_ms(started: Instant) -> f64 {
