@@ -29,7 +29,13 @@ pub struct Config {
     pub seed: Option<PathBuf>,
 
     /// How many requests the journal keeps (the oldest go first); 0 turns it off.
-    #[arg(long, env = "WEBEX_EMULATOR_JOURNAL_SIZE", default_value_t = 1000)]
+    // A negative number is read as this flag's (bad) value, not as an unknown flag `-1`.
+    #[arg(
+        long,
+        env = "WEBEX_EMULATOR_JOURNAL_SIZE",
+        default_value_t = 1000,
+        allow_negative_numbers = true
+    )]
     pub journal_size: usize,
 
     /// Limit of requests per token, as REQUESTS/SECONDS (e.g. 100/60); over it, 429 with

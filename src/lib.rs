@@ -98,10 +98,11 @@ impl AppState {
         let built_in = seed::load(seed::BUILT_IN.as_bytes())
             .map(Arc::new)
             .unwrap_or_default();
+        let initial = Arc::new(initial);
         AppState {
             seeds: Arc::new(Seeds {
                 built_in,
-                server: Arc::new(initial.clone()),
+                server: Arc::clone(&initial),
             }),
             worlds: Arc::new(Worlds::new(initial)),
             gateway: Arc::new(Gateway {

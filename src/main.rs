@@ -3,8 +3,14 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use mimalloc::MiMalloc;
 use webex_emulator::config::Command;
 use webex_emulator::Config;
+
+/// A request makes many small allocations; mimalloc serves them several times faster than
+/// the system allocator (a third of the instructions per request went to malloc and free).
+#[global_allocator]
+static ALLOCATOR: MiMalloc = MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -48,18 +48,37 @@ pub enum ApiErrors {
     /// Conflicts with the state (a mapped site, a taken name).
     #[response(status = 409)]
     Conflict(WebexError),
+    /// Only when a fault (a rule or the `X-Emulator-Fault` header) asks for it.
+    #[response(status = 410)]
+    Gone(WebexError),
     /// Body over the limit.
     #[response(status = 413)]
     PayloadTooLarge(WebexError),
     /// A body that is not JSON.
     #[response(status = 415)]
     UnsupportedMediaType(WebexError),
-    /// The rate limit or a fault rule (with `Retry-After`).
+    /// Only when a fault asks for it.
+    #[response(status = 423)]
+    Locked(WebexError),
+    /// Only when a fault asks for it.
+    #[response(status = 428)]
+    PreconditionRequired(WebexError),
+    /// The rate limit or a fault (with `Retry-After`).
     #[response(status = 429)]
     TooManyRequests(WebexError),
-    /// Only when a fault rule asks for it.
+    /// Only when a fault asks for it.
+    #[response(status = 500)]
+    InternalServerError(WebexError),
+    /// Only when a fault asks for it.
+    #[response(status = 502)]
+    BadGateway(WebexError),
+    /// A fault asks for it, or a change was applied but could not be saved to the state
+    /// file (`--state-file`).
     #[response(status = 503)]
     ServiceUnavailable(WebexError),
+    /// Only when a fault asks for it.
+    #[response(status = 504)]
+    GatewayTimeout(WebexError),
 }
 
 /// The errors the control plane can answer.
@@ -87,6 +106,10 @@ pub enum ControlErrors {
     /// A body that is not JSON.
     #[response(status = 415)]
     UnsupportedMediaType(WebexError),
+    /// The default world was reset or replaced but could not be saved to the state file
+    /// (`--state-file`).
+    #[response(status = 503)]
+    ServiceUnavailable(WebexError),
 }
 
 struct BearerAuth;

@@ -37,6 +37,9 @@ pub struct StateFile {
     changes: AtomicU64,
     wake: Notify,
     progress: watch::Sender<Progress>,
+    /// Held while a write is under way: the writer task and the final flush share the
+    /// temporary file, so they must not write at once.
+    writing: std::sync::Mutex<()>,
 }
 
 impl StateFile {
@@ -50,6 +53,7 @@ impl StateFile {
             changes: AtomicU64::new(0),
             wake: Notify::new(),
             progress: watch::Sender::new(Progress::default()),
+            writing: std::sync::Mutex::new(()),
         });
         tokio::spawn(Arc::clone(&state_file).write_loop());
         Ok(state_file)
@@ -82,7 +86,12 @@ impl StateFile {
 
     /// Writes the current state now (at shutdown).
     pub fn flush(&self) -> std::io::Result<()> {
-        write_atomically(&self.path, &self.world.snapshot())
+        self.write(&self.world.snapshot())
+    }
+
+    fn write(&self, model: &Model) -> std::io::Result<()> {
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        write_atomically(&self.path, model)
     }
 
     async fn write_loop(self: Arc<Self>) {
@@ -94,8 +103,8 @@ impl StateFile {
             }
             // Taken after `target` was read: it holds every change numbered up to it.
             let model = self.world.snapshot();
-            let path = self.path.clone();
-            let result = tokio::task::spawn_blocking(move || write_atomically(&path, &model))
+            let this = Arc::clone(&self);
+            let result = tokio::task::spawn_blocking(move || this.write(&model))
                 .await
                 .map_err(std::io::Error::other)
                 .and_then(|r| r);

@@ -28,6 +28,10 @@ pub enum StartError {
     Seed { file: PathBuf, source: SeedError },
     #[error("invalid state file {file}: {reason}")]
     StateFile { file: PathBuf, reason: String },
+    #[error("cannot write the state file {file}: {reason}")]
+    WriteStateFile { file: PathBuf, reason: String },
+    #[error("invalid --log-level '{level}': {reason}")]
+    LogLevel { level: String, reason: String },
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -49,10 +53,14 @@ pub fn load_seed(path: Option<&Path>) -> Result<Model, StartError> {
                 file: file.to_owned(),
                 source,
             })?;
-            seed::load(&bytes).map_err(|source| StartError::Seed {
+            let invalid = |source| StartError::Seed {
                 file: file.to_owned(),
                 source,
-            })
+            };
+            let parsed = seed::parse(&bytes).map_err(invalid)?;
+            // A large seed's text is not kept while its model is built.
+            drop(bytes);
+            seed::build(&parsed).map_err(invalid)
         }
     }
 }
@@ -61,7 +69,7 @@ pub fn load_seed(path: Option<&Path>) -> Result<Model, StartError> {
 /// seed), listens, prints the base URL and the default admin token, and serves until SIGINT
 /// or SIGTERM, then saves the state file.
 pub async fn run(config: Config) -> Result<(), StartError> {
-    let _logs = init_logging(&config);
+    let _logs = init_logging(&config)?;
     let seed = load_seed(config.seed.as_deref())?;
     let saved = match &config.state_file {
         Some(file) => persist::load(file).map_err(|reason| StartError::StateFile {
@@ -70,8 +78,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         })?,
         None => None,
     };
-    let model = saved.unwrap_or_else(|| seed.clone());
-    let admin_token = model.default_admin_token().map(str::to_owned);
+    let admin_token = saved
+        .as_ref()
+        .unwrap_or(&seed)
+        .default_admin_token()
+        .map(str::to_owned);
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Listen {
@@ -79,15 +90,15 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
-    let mut state = AppState::with_options(model, config.options());
-    // A restarted server resets and makes worlds from its seed, not from what was saved.
-    state.seeds = Arc::new(crate::Seeds {
-        built_in: Arc::clone(&state.seeds.built_in),
-        server: Arc::new(seed),
-    });
+    // A restarted server resets and makes worlds from its seed, not from what was saved:
+    // the default world starts from the seed and is then given the saved state.
+    let mut state = AppState::with_options(seed, config.options());
+    if let Some(saved) = saved {
+        state.worlds.default_world().replace(saved);
+    }
     if let Some(file) = &config.state_file {
         let started = StateFile::start(file.clone(), Arc::clone(state.worlds.default_world()))
-            .map_err(|e| StartError::StateFile {
+            .map_err(|e| StartError::WriteStateFile {
                 file: file.clone(),
                 reason: e.to_string(),
             })?;
@@ -104,7 +115,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .await
         .map_err(StartError::Serve)?;
     if let Some(file) = state_file {
-        file.flush().map_err(|e| StartError::StateFile {
+        file.flush().map_err(|e| StartError::WriteStateFile {
             file: file.path().to_owned(),
             reason: e.to_string(),
         })?;
@@ -116,12 +127,26 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 /// Logs go to standard error, one line per request; `RUST_LOG`, when set, wins over
 /// `--log-level`. A background thread writes them, so a request never waits on the
 /// terminal; no line is dropped. Lines are flushed when the returned guard is dropped.
-fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
+fn init_logging(
+    config: &Config,
+) -> Result<tracing_appender::non_blocking::WorkerGuard, StartError> {
+    // A level that reads as nothing (a typo) would silence the logs: refuse it.
+    let level = tracing_subscriber::EnvFilter::builder()
+        .parse(&config.log_level)
+        .ok()
+        .filter(|_| is_level_or_filter(&config.log_level))
+        .ok_or_else(|| StartError::LogLevel {
+            level: config.log_level.clone(),
+            reason: "use error, warn, info, debug, trace, or a filter such as webex_emulator=debug"
+                .to_owned(),
+        })?;
+    // The channel is allocated whole at start: a few thousand lines keep the idle memory low
+    // and are plenty between two wake-ups of the writer.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(4096)
         .lossy(false)
         .finish(std::io::stderr());
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_level));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or(level);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
@@ -131,7 +156,19 @@ fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGuard 
         LogFormat::Pretty => builder.compact().try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
-    guard
+    Ok(guard)
+}
+
+/// A bare word must be a level; anything else (`target=level`, several directives) is a
+/// filter for whoever wrote it.
+fn is_level_or_filter(text: &str) -> bool {
+    const LEVELS: &[&str] = &["off", "error", "warn", "info", "debug", "trace"];
+    text.split(',').all(|directive| {
+        let directive = directive.trim();
+        directive.contains('=')
+            || directive.contains("::")
+            || LEVELS.contains(&directive.to_ascii_lowercase().as_str())
+    })
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed when this

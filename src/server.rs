@@ -7,6 +7,7 @@
 //! flight.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +21,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tower::ServiceExt;
 
-/// How long a client may take to send a request's headers.
+/// How long a client may take to send a request's headers (counted for the first request
+/// from the moment the connection is accepted).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for requests in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -44,11 +46,22 @@ pub async fn run(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    run_with_header_timeout(listener, router, HEADER_READ_TIMEOUT, shutdown).await
+}
+
+/// [`run`] with another header timeout than [`HEADER_READ_TIMEOUT`] (tests of slow clients
+/// use a short one).
+pub async fn run_with_header_timeout(
+    listener: TcpListener,
+    router: Router,
+    header_read_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(header_read_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -67,7 +80,10 @@ pub async fn run(
         let control = ConnectionControl::default();
         let router = router.clone();
         let request_control = control.clone();
+        let requested = Arc::new(AtomicBool::new(false));
+        let first_request = Arc::clone(&requested);
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            first_request.store(true, Ordering::Relaxed);
             request.extensions_mut().insert(request_control.clone());
             router.clone().oneshot(request.map(Body::new))
         });
@@ -79,10 +95,23 @@ pub async fn run(
             tokio::select! {
                 _ = connection => {}
                 () = control.drop.notified() => {}
+                () = no_request_within(header_read_timeout, &requested) => {}
             }
         });
     }
     drop(listener);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
     Ok(())
+}
+
+/// Completes when a connection has had no request within `timeout` of being accepted; never
+/// once it has. hyper's header timeout starts only once the connection's first bytes have
+/// told HTTP/1 from HTTP/2 (and HTTP/2 has none), so a client that connects and sends
+/// nothing, or only the start of the HTTP/2 preface, would otherwise hold its connection
+/// forever.
+async fn no_request_within(timeout: Duration, requested: &AtomicBool) {
+    tokio::time::sleep(timeout).await;
+    if requested.load(Ordering::Relaxed) {
+        std::future::pending::<()>().await;
+    }
 }

@@ -16,16 +16,20 @@ use crate::domain::model::Model;
 use crate::error::Result;
 
 /// One isolated copy of the whole state, with the state it started from.
+///
+/// The model is shared copy-on-write: a new or reset world points at the state it starts
+/// from and copies it only at its first change, so making a world costs next to nothing and
+/// a world that is only read never costs a copy.
 #[derive(Debug)]
 pub struct World {
     id: String,
     initial: Arc<Model>,
-    model: RwLock<Model>,
+    model: RwLock<Arc<Model>>,
 }
 
 impl World {
     pub fn new(id: impl Into<String>, initial: Arc<Model>) -> Self {
-        let model = RwLock::new(Model::clone(&initial));
+        let model = RwLock::new(Arc::clone(&initial));
         World {
             id: id.into(),
             initial,
@@ -45,7 +49,7 @@ impl World {
     /// Runs `f` with exclusive access. `f` must check every rule before it changes anything
     /// (the domain functions do): an `Err` then leaves the model as it was.
     pub fn transact<T>(&self, f: impl FnOnce(&mut Model) -> Result<T>) -> Result<T> {
-        f(&mut self.write_guard())
+        f(Arc::make_mut(&mut self.write_guard()))
     }
 
     /// The state the world started from (and resets to).
@@ -55,26 +59,26 @@ impl World {
 
     /// Puts the world back to the state it started from.
     pub fn reset(&self) {
-        *self.write_guard() = Model::clone(&self.initial);
+        *self.write_guard() = Arc::clone(&self.initial);
     }
 
     /// Replaces the whole state at once (the state the world resets to stays).
     pub fn replace(&self, model: Model) {
-        *self.write_guard() = model;
+        *self.write_guard() = Arc::new(model);
     }
 
-    /// A copy of the current state.
-    pub fn snapshot(&self) -> Model {
-        self.read_guard().clone()
+    /// The current state, as it is now; later changes do not touch it.
+    pub fn snapshot(&self) -> Arc<Model> {
+        Arc::clone(&self.read_guard())
     }
 
     // A panic inside a closure would poison the lock; the rule functions check before they
     // change, so the model is still whole and the emulator keeps serving.
-    fn read_guard(&self) -> RwLockReadGuard<'_, Model> {
+    fn read_guard(&self) -> RwLockReadGuard<'_, Arc<Model>> {
         self.model.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write_guard(&self) -> RwLockWriteGuard<'_, Model> {
+    fn write_guard(&self) -> RwLockWriteGuard<'_, Arc<Model>> {
         self.model.write().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -101,9 +105,9 @@ pub struct IssuedToken {
 }
 
 impl Worlds {
-    pub fn new(initial: Model) -> Self {
+    pub fn new(initial: Arc<Model>) -> Self {
         Worlds {
-            default: Arc::new(World::new(DEFAULT_WORLD, Arc::new(initial))),
+            default: Arc::new(World::new(DEFAULT_WORLD, initial)),
             others: DashMap::new(),
             by_token: DashMap::new(),
         }
@@ -243,14 +247,14 @@ mod tests {
 
     #[test]
     fn unknown_tokens_reach_the_default_world() {
-        let worlds = Worlds::new(Model::default());
+        let worlds = Worlds::new(Arc::new(Model::default()));
         assert_eq!(worlds.for_token("anything").0.id(), DEFAULT_WORLD);
     }
 
     #[test]
     fn a_worlds_tokens_reach_it_until_it_is_deleted() {
         let seed = Arc::new(seed::load(seed::BUILT_IN.as_bytes()).unwrap());
-        let worlds = Worlds::new(Model::clone(&seed));
+        let worlds = Worlds::new(Arc::clone(&seed));
         let (world, tokens) = worlds.create(Arc::clone(&seed));
         assert_eq!(tokens.len(), seed.token_order.len());
         let admin = &tokens[0];

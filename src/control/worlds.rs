@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::model::Model;
 use crate::domain::seed::{self, Seed};
 use crate::error::{Error, Result};
-use crate::http::extract::read_json;
+use crate::http::extract::{read_body, read_json};
 use crate::openapi::ControlErrors;
 use crate::store::{World, DEFAULT_WORLD};
 use crate::AppState;
@@ -150,9 +150,7 @@ async fn create_world(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
-    let bytes = axum::body::to_bytes(body, STATE_LIMIT)
-        .await
-        .map_err(|_| Error::PayloadTooLarge(STATE_LIMIT))?;
+    let bytes = read_body(&headers, body, STATE_LIMIT).await?;
     let request: CreateWorld = if bytes.iter().all(u8::is_ascii_whitespace) {
         CreateWorld::default()
     } else {

@@ -6,8 +6,13 @@
 //! two requests: every reference resolves, ids and names are unique, every user value names
 //! an existing code of its site and, for select codes, one of its options.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+
+/// The maps of the model hash short keys of their own making (ids, emails, site URLs):
+/// the fast hasher the Rust compiler uses fits better than the default, built to resist
+/// hostile keys, which costs several percent of every request here.
+pub type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 use serde::{Deserialize, Serialize};
 
@@ -189,24 +194,55 @@ impl TrackingCode {
     }
 }
 
-/// The tracking codes of one site, with the counter that hands out their ids.
+/// The tracking codes of one site, with the counter that hands out their ids and an index
+/// of their names. Read `by_id` freely; change codes only through [`SiteCodes::insert`] and
+/// [`SiteCodes::remove`], which keep the name index right.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SiteCodes {
     pub next_id: u64,
     pub by_id: BTreeMap<u64, TrackingCode>,
+    /// Lowercased name -> id: a request names codes, and a site may have thousands.
+    by_name: HashMap<String, u64>,
 }
 
 impl SiteCodes {
+    /// No codes yet; the first gets id 1.
+    pub fn new() -> Self {
+        SiteCodes {
+            next_id: 1,
+            ..SiteCodes::default()
+        }
+    }
+
     /// Names are unique per site regardless of case, so lookups ignore case.
     pub fn find_by_name(&self, name: &str) -> Option<&TrackingCode> {
-        self.by_id
-            .values()
-            .find(|c| same_ignoring_case(&c.name, name))
+        self.by_name
+            .get(&name_key(name))
+            .and_then(|id| self.by_id.get(id))
+    }
+
+    /// Adds a code, or replaces the one with its id.
+    pub fn insert(&mut self, code: TrackingCode) {
+        if let Some(old) = self.by_id.get(&code.id) {
+            self.by_name.remove(&name_key(&old.name));
+        }
+        self.by_name.insert(name_key(&code.name), code.id);
+        self.by_id.insert(code.id, code);
+    }
+
+    pub fn remove(&mut self, id: u64) -> Option<TrackingCode> {
+        let code = self.by_id.remove(&id)?;
+        self.by_name.remove(&name_key(&code.name));
+        Some(code)
     }
 }
 
-/// Whether two texts are equal regardless of case (Unicode lowercase), without allocating:
-/// it runs once per code for every item of a request.
+/// A name as the index keeps it: lowercase, character by character.
+fn name_key(name: &str) -> String {
+    name.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// Whether two names are the same for the rules (regardless of case), without allocating.
 pub fn same_ignoring_case(a: &str, b: &str) -> bool {
     a.chars()
         .flat_map(char::to_lowercase)

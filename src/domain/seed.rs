@@ -3,7 +3,7 @@
 //! Loading applies the same rules as the API, so a seed cannot hold a state the API would
 //! refuse to produce. Every problem names the JSON path of the offending value.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::code_definition::{self, Definition};
 use super::model::{
-    site_key, CodeOption, HostProfileCode, InputMode, Management, Mapping, Model, Org, Person,
-    ScheduleStartCode, Site, SiteCodes, Token, TrackingCode,
+    site_key, CodeOption, HashMap, HostProfileCode, InputMode, Management, Mapping, Model, Org,
+    Person, ScheduleStartCode, Site, SiteCodes, Token, TrackingCode,
 };
 use super::text;
 
@@ -139,6 +139,11 @@ fn fail<T>(path: impl Into<String>, reason: impl Into<String>) -> Result<T, Seed
 
 /// Parses seed JSON; type errors name the path of the value that has the wrong type.
 pub fn parse(json: &[u8]) -> Result<Seed, SeedError> {
+    // The plain parser is the fast path; only a seed that fails is read again to find the
+    // path of the problem.
+    if let Ok(seed) = serde_json::from_slice(json) {
+        return Ok(seed);
+    }
     let mut de = serde_json::Deserializer::from_slice(json);
     let seed: Seed = serde_path_to_error::deserialize(&mut de).map_err(|e| SeedError {
         path: json_path(&e.path().to_string()),
@@ -218,13 +223,7 @@ fn add_sites(model: &mut Model, seed: &Seed) -> Result<(), SeedError> {
             );
         }
         model.site_order.push(key.clone());
-        model.codes.insert(
-            key.clone(),
-            SiteCodes {
-                next_id: 1,
-                by_id: BTreeMap::new(),
-            },
-        );
+        model.codes.insert(key.clone(), SiteCodes::new());
         model.sites.insert(
             key,
             Site {
@@ -369,12 +368,14 @@ fn add_tracking_codes(model: &mut Model, seed: &Seed) -> Result<(), SeedError> {
             );
         };
         let id = match c.id.parse::<u64>() {
-            Ok(id) if id > 0 && id.to_string() == c.id => id,
+            // Below u64::MAX, so that the site's next id is above it.
+            Ok(id) if id > 0 && id < u64::MAX && id.to_string() == c.id => id,
             _ => {
                 return fail(
                     format!("{at}.id"),
                     format!(
-                    "a tracking code id is a positive integer in a string, like \"1\", not '{}'",
+                    "a tracking code id is a whole number from 1 to {} in a string, like \"1\", not '{}'",
+                    u64::MAX - 1,
                     c.id
                 ),
                 )
@@ -417,23 +418,20 @@ fn add_tracking_codes(model: &mut Model, seed: &Seed) -> Result<(), SeedError> {
             );
         }
         codes.next_id = codes.next_id.max(id + 1);
-        codes.by_id.insert(
+        codes.insert(TrackingCode {
             id,
-            TrackingCode {
-                id,
-                name: checked.name,
-                input_mode: c.input_mode,
-                host_profile_code: c.host_profile_code,
-                options: c.options.clone(),
-                schedule_start_codes: checked.schedule_start_codes,
-            },
-        );
+            name: checked.name,
+            input_mode: c.input_mode,
+            host_profile_code: c.host_profile_code,
+            options: c.options.clone(),
+            schedule_start_codes: checked.schedule_start_codes,
+        });
     }
     Ok(())
 }
 
 fn add_user_values(model: &mut Model, seed: &Seed) -> Result<(), SeedError> {
-    let mut values: HashMap<(String, String), BTreeMap<u64, String>> = HashMap::new();
+    let mut values: HashMap<(String, String), BTreeMap<u64, String>> = HashMap::default();
     for (i, entry) in seed.user_tracking_codes.iter().enumerate() {
         let at = format!("$.userTrackingCodes[{i}]");
         let key = site_key(&entry.site_url);

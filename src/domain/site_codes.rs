@@ -87,11 +87,18 @@ pub fn get(model: &Model, caller: &Caller, id: &str, site_url: Option<&str>) -> 
 pub fn create(model: &mut Model, caller: &Caller, input: &CodeInput) -> Result<CodeView> {
     let (site, code) = prepare(model, caller, input, None)?;
     let key = site_key(&site.url);
+    let id = model.site_codes(&key).map_or(1, |c| c.next_id.max(1));
+    // A seed may hold ids up to u64::MAX - 1; past the last id no code can be added.
+    let next_id = id.checked_add(1).ok_or_else(|| {
+        Error::Conflict(format!(
+            "No tracking code id is left on site '{}'.",
+            site.url
+        ))
+    })?;
     let codes = model.codes.entry(key.clone()).or_default();
-    let id = codes.next_id.max(1);
-    codes.next_id = id + 1;
+    codes.next_id = next_id;
     let code = TrackingCode { id, ..code };
-    codes.by_id.insert(id, code.clone());
+    codes.insert(code.clone());
     Ok(view(&site, &code))
 }
 
@@ -100,7 +107,7 @@ pub fn update(model: &mut Model, caller: &Caller, id: &str, input: &CodeInput) -
     let (site, code) = prepare(model, caller, input, Some(id))?;
     let key = site_key(&site.url);
     if let Some(codes) = model.codes.get_mut(&key) {
-        codes.by_id.insert(code.id, code.clone());
+        codes.insert(code.clone());
     }
     if code.input_mode.restricts_values() {
         // Values outside the new options would break the rule every read relies on.
@@ -124,7 +131,7 @@ pub fn delete(model: &mut Model, caller: &Caller, id: &str, site_url: Option<&st
     let code_id = find(model, site, id)?.id;
     let key = site_key(&site.url);
     if let Some(codes) = model.codes.get_mut(&key) {
-        codes.by_id.remove(&code_id);
+        codes.remove(code_id);
     }
     for ((site_of, _), values) in model.user_values.iter_mut() {
         if *site_of == key {

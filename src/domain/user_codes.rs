@@ -121,7 +121,10 @@ pub fn update(model: &mut Model, caller: &Caller, req: &UpdateRequest) -> Result
             problems.push(p.describe(&format!("trackingCodes[{i}].value")));
         }
         if let Ok(name) = name {
-            if !names.insert(name.to_lowercase()) {
+            // Folded as the name lookup folds (each character on its own): a whole-string
+            // lowercase tells 'ΟΔΟΣ' (final sigma) from 'οδοσ', which name the same code.
+            let folded: String = name.chars().flat_map(char::to_lowercase).collect();
+            if !names.insert(folded) {
                 problems.push(format!(
                     "Tracking code '{name}' is given more than once (trackingCodes[{i}])."
                 ));

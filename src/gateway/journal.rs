@@ -37,6 +37,10 @@ pub struct Entry {
     )]
     #[schema(value_type = Option<serde_json::Value>)]
     pub request_body: Bytes,
+    /// Set when a body was longer than [`BODY_KEPT`] bytes and only its start is kept
+    /// (shown as text, since the start of JSON is not JSON).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
     /// The status sent, or 0 when a fault dropped the connection.
     pub status: u16,
     #[serde(
@@ -72,6 +76,21 @@ fn body_as_json<S: Serializer>(body: &Bytes, serializer: S) -> Result<S::Ok, S::
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(value) => value.serialize(serializer),
         Err(_) => String::from_utf8_lossy(body).serialize(serializer),
+    }
+}
+
+/// How much of each body the journal keeps: enough for any real request of this API, and
+/// a bound on memory (the journal holds a thousand entries by default) whatever clients send.
+pub const BODY_KEPT: usize = 16 * 1024;
+
+/// The part of a body the journal keeps; marks `truncated` when it is cut.
+pub fn kept(body: Bytes, truncated: &mut bool) -> Bytes {
+    if body.len() > BODY_KEPT {
+        *truncated = true;
+        // A copy: a slice would keep the whole buffer alive.
+        Bytes::copy_from_slice(&body[..BODY_KEPT])
+    } else {
+        body
     }
 }
 
@@ -198,6 +217,7 @@ mod tests {
             query: None,
             request_headers: Vec::new(),
             request_body: Bytes::new(),
+            truncated: false,
             status,
             response_body: Bytes::new(),
             duration_ms: 0.0,
@@ -245,6 +265,15 @@ mod tests {
         assert_eq!(last[0].seq, 5);
         journal.clear();
         assert!(journal.list(&Filter::default()).is_empty());
+    }
+
+    #[test]
+    fn long_bodies_keep_only_their_start() {
+        let mut truncated = false;
+        let short = kept(Bytes::from_static(b"{}"), &mut truncated);
+        assert_eq!((short.len(), truncated), (2, false));
+        let long = kept(Bytes::from(vec![b'a'; BODY_KEPT + 1]), &mut truncated);
+        assert_eq!((long.len(), truncated), (BODY_KEPT, true));
     }
 
     #[test]

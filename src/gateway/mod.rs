@@ -8,6 +8,8 @@ pub mod faults;
 pub mod journal;
 pub mod rate_limit;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
@@ -81,6 +83,7 @@ pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> 
         request_headers: journaled_headers(request.headers()),
         world,
         request_body: Bytes::new(),
+        truncated: false,
         status: 0,
         response_body: Bytes::new(),
         duration_ms: 0.0,
@@ -90,7 +93,7 @@ pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> 
 
     let request = if gateway.journal.enabled() {
         let (request, body) = buffer_request(request).await;
-        entry.request_body = body;
+        entry.request_body = journal::kept(body, &mut entry.truncated);
         request
     } else {
         request
@@ -131,7 +134,7 @@ pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> 
         .await
         .unwrap_or_default();
     entry.status = parts.status.as_u16();
-    entry.response_body = response_body.clone();
+    entry.response_body = journal::kept(response_body.clone(), &mut entry.truncated);
     entry.duration_ms = elapsed_ms(started);
     record(&gateway.journal, entry);
     Response::from_parts(parts, Body::from(response_body))
@@ -157,12 +160,27 @@ async fn buffer_request(request: Request) -> (Request, Bytes) {
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(bytes) => (Request::from_parts(parts, Body::from(bytes.clone())), bytes),
-        // Streamed past the limit: what was read is gone, so the API gets a stand-in that is
-        // just as much over the limit, and answers 413 in its turn.
-        Err(_) => (
-            Request::from_parts(parts, Body::from(vec![0u8; BODY_LIMIT + 1])),
+        // Streamed past the limit, or unreadable: what was read is gone, so the API gets a
+        // stand-in that fails the same way, and answers 413 or 400 in its turn.
+        Err(error) => (
+            Request::from_parts(parts, Body::new(Failed(Some(error)))),
             Bytes::new(),
         ),
+    }
+}
+
+/// A body whose first read fails with the error of the body it stands in for.
+struct Failed(Option<axum::Error>);
+
+impl hyper::body::Body for Failed {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, axum::Error>>> {
+        Poll::Ready(self.0.take().map(Err))
     }
 }
 

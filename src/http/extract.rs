@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
@@ -88,16 +88,7 @@ pub async fn read_json<T: DeserializeOwned>(
     limit: usize,
     object_arrays: &[&str],
 ) -> Result<T> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(Error::PayloadTooLarge(limit));
-    }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| Error::PayloadTooLarge(limit))?;
+    let bytes = read_body(headers, body, limit).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::bad_request(
             "The request body is missing; a JSON object is expected.",
@@ -108,6 +99,35 @@ pub async fn read_json<T: DeserializeOwned>(
         check_object_items(&bytes, object_arrays)?;
     }
     parse_json(&bytes)
+}
+
+/// Reads a whole body of at most `limit` bytes: 413 over it (refused by `Content-Length`
+/// before reading when the client declares it), 400 when it cannot be read (a malformed
+/// chunked encoding, a client gone before the end).
+pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(Error::PayloadTooLarge(limit));
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        // The connection's own errors are hyper's; any other is the length limit.
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(error) = cause {
+            if let Some(read) = error.downcast_ref::<hyper::Error>() {
+                let detail = std::error::Error::source(read)
+                    .map(|s| format!(": {s}"))
+                    .unwrap_or_default();
+                return Error::bad_request(format!(
+                    "The request body could not be read: {read}{detail}."
+                ));
+            }
+            cause = error.source();
+        }
+        Error::PayloadTooLarge(limit)
+    })
 }
 
 fn check_object_items(bytes: &[u8], object_arrays: &[&str]) -> Result<()> {
@@ -156,6 +176,14 @@ fn check_json_content_type(headers: &HeaderMap) -> Result<()> {
 
 /// Parses JSON into `T`, describing a failure the way a client can act on.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    // JSON is UTF-8 (RFC 8259 8.1); serde checks only the strings it reads, not the ones
+    // it skips (unknown fields).
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(Error::BadRequest(vec![format!(
+            "The request body is not valid JSON: invalid UTF-8 at byte {}.",
+            e.valid_up_to()
+        )]));
+    }
     // serde reads a struct from an array too (fields by position); Webex bodies are objects.
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first.is_some_and(|&b| b != b'{') {
@@ -164,6 +192,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
             Err(e) => format!("The request body is not valid JSON: {e}."),
         };
         return Err(Error::BadRequest(vec![description]));
+    }
+    // The plain parser is the fast path; only a body that fails is read again to name the
+    // field at fault.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {

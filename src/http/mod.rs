@@ -20,8 +20,9 @@ use crate::gateway::{self, faults::FAULT_HEADER};
 use crate::{AppState, Options};
 
 /// The whole HTTP application: the Webex routes behind the gateway (journal, faults, rate
-/// limit), the control plane, a Webex-shaped 404 for anything else, the tracking-id layer
-/// over all of it, and CORS outermost so that browsers' preflights are answered.
+/// limit), the control plane, a Webex-shaped 404 for anything else, CORS so that browsers'
+/// preflights are answered, and the tracking-id layer outermost, so that every answer
+/// (a preflight's too) carries a `TrackingID`.
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .merge(user_tracking_codes::routes())
@@ -37,8 +38,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/v1", v1)
         .nest("/_emulator", control)
         .fallback(webex::not_found)
-        .layer(middleware::from_fn(webex::tracking_id))
         .layer(cors(&state.options))
+        .layer(middleware::from_fn(webex::tracking_id))
         .with_state(state)
 }
 

@@ -246,8 +246,13 @@ pub async fn tracking_id(mut request: Request, next: Next) -> Response {
 pub fn finish(response: &mut Response, id: &TrackingId) {
     let pending = response.extensions_mut().remove::<PendingError>();
     let status = response.status();
+    // The framework's own errors come bodiless or as text (an extractor's rejection, such
+    // as a path parameter that is not UTF-8).
     let framework_error = (status.is_client_error() || status.is_server_error())
-        && !response.headers().contains_key(CONTENT_TYPE);
+        && response
+            .headers()
+            .get(CONTENT_TYPE)
+            .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
     if let Some(error) =
         pending.or_else(|| framework_error.then(|| PendingError::for_status(status)))
     {
