@@ -59,12 +59,16 @@ impl World {
 
     /// Puts the world back to the state it started from.
     pub fn reset(&self) {
-        *self.write_guard() = Arc::clone(&self.initial);
+        self.install(Arc::clone(&self.initial));
     }
 
     /// Replaces the whole state at once (the state the world resets to stays).
     pub fn replace(&self, model: Model) {
-        *self.write_guard() = Arc::new(model);
+        self.install(Arc::new(model));
+    }
+
+    fn install(&self, model: Arc<Model>) {
+        *self.write_guard() = model;
     }
 
     /// The current state, as it is now; later changes do not touch it.
@@ -181,11 +185,20 @@ impl Worlds {
 
     /// Replaces a world's state; the tokens handed out follow the new state's tokens.
     pub fn replace(&self, world: &Arc<World>, model: Model) {
+        self.install(world, Arc::new(model));
+    }
+
+    /// Puts a world back to the state it started from (shared again, not copied), with its
+    /// tokens.
+    pub fn reset(&self, world: &Arc<World>) {
+        self.install(world, world.initial());
+    }
+
+    fn install(&self, world: &Arc<World>, model: Arc<Model>) {
+        world.install(model);
         if world.id() == DEFAULT_WORLD {
-            world.replace(model);
             return;
         }
-        world.replace(model);
         // Issue the new tokens before dropping the old, so a token both states share never
         // stops reaching the world.
         let current: std::collections::HashSet<String> = self

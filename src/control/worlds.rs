@@ -220,8 +220,7 @@ async fn delete_world(State(state): State<AppState>, Path(id): Path<String>) -> 
 )]
 async fn reset_world(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode> {
     let world = find(&state, &id)?;
-    let initial = world.initial();
-    state.worlds.replace(&world, Model::clone(&initial));
+    state.worlds.reset(&world);
     state.durable(&world).await?;
     Ok(StatusCode::NO_CONTENT)
 }

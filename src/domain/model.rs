@@ -237,8 +237,9 @@ impl SiteCodes {
     }
 }
 
-/// A name as the index keeps it: lowercase, character by character.
-fn name_key(name: &str) -> String {
+/// A name as the rules compare it (and the index keeps it): lowercase, character by
+/// character.
+pub fn name_key(name: &str) -> String {
     name.chars().flat_map(char::to_lowercase).collect()
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::access::Caller;
 use super::lookup::{self, check_access, given};
-use super::model::{site_key, Model, Person, Site, SiteCodes};
+use super::model::{name_key, site_key, Model, Person, Site, SiteCodes};
 use super::text;
 use crate::error::{Error, Result};
 
@@ -123,8 +123,7 @@ pub fn update(model: &mut Model, caller: &Caller, req: &UpdateRequest) -> Result
         if let Ok(name) = name {
             // Folded as the name lookup folds (each character on its own): a whole-string
             // lowercase tells 'ΟΔΟΣ' (final sigma) from 'οδοσ', which name the same code.
-            let folded: String = name.chars().flat_map(char::to_lowercase).collect();
-            if !names.insert(folded) {
+            if !names.insert(name_key(name)) {
                 problems.push(format!(
                     "Tracking code '{name}' is given more than once (trackingCodes[{i}])."
                 ));

@@ -129,10 +129,6 @@ impl Journal {
         self.capacity > 0
     }
 
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
     pub fn next_seq(&self) -> u64 {
         self.next_seq.fetch_add(1, Ordering::Relaxed)
     }
