@@ -19,6 +19,7 @@ pub mod embed;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod logging;
 pub mod openapi;
 pub mod persist;
 pub mod run;
@@ -43,9 +44,14 @@ use store::{World, Worlds};
 
 pub use run::{healthcheck, load_seed, run, shutdown_signal, StartError};
 
-/// What every handler shares.
+/// What every handler shares: one pointer, so that handing it to a request costs one
+/// reference count, not one per part.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The parts of the server's state, reached through [`AppState`].
+#[derive(Debug, Clone)]
+pub struct Shared {
     pub worlds: Arc<Worlds>,
     pub gateway: Arc<Gateway>,
     /// The states a new world can start from.
@@ -88,6 +94,14 @@ impl Default for Options {
     }
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
     /// A server state with default options.
     pub fn new(initial: Model) -> Self {
@@ -99,7 +113,7 @@ impl AppState {
             .map(Arc::new)
             .unwrap_or_default();
         let initial = Arc::new(initial);
-        AppState {
+        AppState(Arc::new(Shared {
             seeds: Arc::new(Seeds {
                 built_in,
                 server: Arc::clone(&initial),
@@ -112,7 +126,13 @@ impl AppState {
             }),
             options: Arc::new(options),
             state_file: None,
-        }
+        }))
+    }
+
+    /// Saves the default world to `file` from now on (the server's start sets it, before
+    /// it serves).
+    pub fn set_state_file(&mut self, file: Arc<StateFile>) {
+        Arc::make_mut(&mut self.0).state_file = Some(file);
     }
 
     /// Makes a change to `world` durable before it is acknowledged: with a state file, waits
@@ -126,9 +146,9 @@ impl AppState {
     }
 }
 
-/// The whole application as a router.
-pub fn app(state: AppState) -> axum::Router {
-    http::router(state)
+/// The whole application as one service.
+pub fn app(state: AppState) -> http::App {
+    http::App::new(state)
 }
 
 /// Serves the emulator on `listener` until `shutdown` completes, then lets the requests in

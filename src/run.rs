@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::config::{Config, LogFormat};
+use crate::config::Config;
 use crate::domain::model::Model;
 use crate::domain::seed::{self, SeedError};
 use crate::persist::{self, StateFile};
@@ -69,7 +69,7 @@ pub fn load_seed(path: Option<&Path>) -> Result<Model, StartError> {
 /// seed), listens, prints the base URL and the default admin token, and serves until SIGINT
 /// or SIGTERM, then saves the state file.
 pub async fn run(config: Config) -> Result<(), StartError> {
-    let _logs = init_logging(&config)?;
+    let _logs = crate::logging::init(&config)?;
     let seed = load_seed(config.seed.as_deref())?;
     let saved = match &config.state_file {
         Some(file) => persist::load(file).map_err(|reason| StartError::StateFile {
@@ -102,7 +102,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
                 file: file.clone(),
                 reason: e.to_string(),
             })?;
-        state.state_file = Some(started);
+        state.set_state_file(started);
     }
     let state_file = state.state_file.clone();
     let shutdown = shutdown_signal();
@@ -122,53 +122,6 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Logs go to standard error, one line per request; `RUST_LOG`, when set, wins over
-/// `--log-level`. A background thread writes them, so a request never waits on the
-/// terminal; no line is dropped. Lines are flushed when the returned guard is dropped.
-fn init_logging(
-    config: &Config,
-) -> Result<tracing_appender::non_blocking::WorkerGuard, StartError> {
-    // A level that reads as nothing (a typo) would silence the logs: refuse it.
-    let level = tracing_subscriber::EnvFilter::builder()
-        .parse(&config.log_level)
-        .ok()
-        .filter(|_| is_level_or_filter(&config.log_level))
-        .ok_or_else(|| StartError::LogLevel {
-            level: config.log_level.clone(),
-            reason: "use error, warn, info, debug, trace, or a filter such as webex_emulator=debug"
-                .to_owned(),
-        })?;
-    // The channel is allocated whole at start: a few thousand lines keep the idle memory low
-    // and are plenty between two wake-ups of the writer.
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(4096)
-        .lossy(false)
-        .finish(std::io::stderr());
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or(level);
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false);
-    let _ = match config.log_format {
-        LogFormat::Pretty => builder.compact().try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-    };
-    Ok(guard)
-}
-
-/// A bare word must be a level; anything else (`target=level`, several directives) is a
-/// filter for whoever wrote it.
-fn is_level_or_filter(text: &str) -> bool {
-    const LEVELS: &[&str] = &["off", "error", "warn", "info", "debug", "trace"];
-    text.split(',').all(|directive| {
-        let directive = directive.trim();
-        directive.contains('=')
-            || directive.contains("::")
-            || LEVELS.contains(&directive.to_ascii_lowercase().as_str())
-    })
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed when this

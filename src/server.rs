@@ -12,14 +12,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::Router;
+use tower::Service;
+
+use crate::http::App;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
-use tower::ServiceExt;
 
 /// How long a client may take to send a request's headers (counted for the first request
 /// from the moment the connection is accepted).
@@ -40,20 +41,20 @@ impl ConnectionControl {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes.
+/// Serves `app` on `listener` until `shutdown` completes.
 pub async fn run(
     listener: TcpListener,
-    router: Router,
+    app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    run_with_header_timeout(listener, router, HEADER_READ_TIMEOUT, shutdown).await
+    run_with_header_timeout(listener, app, HEADER_READ_TIMEOUT, shutdown).await
 }
 
 /// [`run`] with another header timeout than [`HEADER_READ_TIMEOUT`] (tests of slow clients
 /// use a short one).
 pub async fn run_with_header_timeout(
     listener: TcpListener,
-    router: Router,
+    app: App,
     header_read_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -78,14 +79,14 @@ pub async fn run_with_header_timeout(
         };
         let _ = stream.set_nodelay(true);
         let control = ConnectionControl::default();
-        let router = router.clone();
+        let app = app.clone();
         let request_control = control.clone();
         let requested = Arc::new(AtomicBool::new(false));
         let first_request = Arc::clone(&requested);
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             first_request.store(true, Ordering::Relaxed);
             request.extensions_mut().insert(request_control.clone());
-            router.clone().oneshot(request.map(Body::new))
+            app.clone().call(request.map(Body::new))
         });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)

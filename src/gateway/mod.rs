@@ -13,11 +13,12 @@ use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{OriginalUri, Request, State};
+use axum::extract::Request;
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH};
 use axum::http::{HeaderMap, HeaderValue};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower::ServiceExt;
 
 use crate::error::Error;
 use crate::http::extract::{bearer_token, BODY_LIMIT};
@@ -53,8 +54,8 @@ enum Gate {
     Drop,
 }
 
-/// The middleware over `/v1`.
-pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Serves a request under `/v1`: the gateway's checks, then `api`, then the journal.
+pub async fn serve(state: &AppState, request: Request, api: Router) -> Response {
     let started = Instant::now();
     let gateway = &state.gateway;
     let tracking_id = request
@@ -63,23 +64,17 @@ pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> 
         .cloned()
         .unwrap_or_else(|| TrackingId(HeaderValue::from_static("ROUTERGW")));
     let token = bearer_token(request.headers()).map(str::to_owned);
-    let world = token
-        .as_deref()
-        .map(|t| state.worlds.for_token(t).0.id().to_owned())
-        .unwrap_or_else(|| crate::store::DEFAULT_WORLD.to_owned());
+    let world = match token.as_deref() {
+        Some(t) => state.worlds.for_token(t).0.id().to_owned(),
+        None => crate::store::DEFAULT_WORLD.to_owned(),
+    };
     let control = request.extensions().get::<ConnectionControl>().cloned();
-    // Nested under /v1, the request's own URI has lost its prefix; journals and fault rules
-    // speak of the path the client sent.
-    let uri = request
-        .extensions()
-        .get::<OriginalUri>()
-        .map_or_else(|| request.uri().clone(), |o| o.0.clone());
     let mut entry = Entry {
         seq: 0,
         time: SystemTime::now(),
         method: request.method().as_str().to_owned(),
-        path: uri.path().to_owned(),
-        query: uri.query().map(str::to_owned),
+        path: request.uri().path().to_owned(),
+        query: request.uri().query().map(str::to_owned),
         request_headers: journaled_headers(request.headers()),
         world,
         request_body: Bytes::new(),
@@ -99,9 +94,12 @@ pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> 
         request
     };
 
-    let gate = decide(&state, request.headers(), &entry, token.as_deref()).await;
+    let gate = decide(state, request.headers(), &entry, token.as_deref()).await;
     let mut response = match gate {
-        Gate::Pass => next.run(request).await,
+        Gate::Pass => {
+            let Ok(response) = api.oneshot(request).await;
+            response
+        }
         Gate::Answer(response, why) => {
             entry.injected = Some(why.to_owned());
             response

@@ -16,7 +16,7 @@ use crate::openapi::ApiErrors;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/meetings/trackingCodes", get(meeting_codes))
+    Router::new().route("/v1/meetings/trackingCodes", get(meeting_codes))
 }
 
 #[derive(Deserialize)]

@@ -8,39 +8,112 @@ pub mod tracking_codes;
 pub mod user_tracking_codes;
 pub mod webex;
 
-use std::time::Duration;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
+use axum::extract::Request;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, LINK, RETRY_AFTER};
 use axum::http::{HeaderName, HeaderValue, Method};
-use axum::middleware;
+use axum::response::Response;
 use axum::Router;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower::{Layer, Service, ServiceExt};
+use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 
 use crate::gateway::{self, faults::FAULT_HEADER};
 use crate::{AppState, Options};
 
-/// The whole HTTP application: the Webex routes behind the gateway (journal, faults, rate
-/// limit), the control plane, a Webex-shaped 404 for anything else, CORS so that browsers'
-/// preflights are answered, and the tracking-id layer outermost, so that every answer
-/// (a preflight's too) carries a `TrackingID`.
-pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
-        .merge(user_tracking_codes::routes())
-        .merge(tracking_codes::routes())
-        .merge(meetings::routes())
-        .merge(sites::routes())
-        .merge(people::routes())
-        .method_not_allowed_fallback(webex::method_not_allowed)
-        .fallback(webex::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), gateway::v1));
-    let control = crate::control::router(state.clone());
-    Router::new()
-        .nest("/v1", v1)
-        .nest("/_emulator", control)
-        .fallback(webex::not_found)
-        .layer(cors(&state.options))
-        .layer(middleware::from_fn(webex::tracking_id))
-        .with_state(state)
+/// The whole HTTP application, outermost first: the tracking id (so every answer, a
+/// preflight's too, carries a `TrackingID`, and every failure its Webex error body) and
+/// the request's log line; CORS, so that browsers' preflights are answered; the gateway
+/// (journal, faults, rate limit) for paths under `/v1`; the routes.
+///
+/// The layers are plain code rather than framework middleware: a middleware function
+/// clones the service under it for every request, and those clones were a good part of the
+/// time a request took.
+#[derive(Clone)]
+pub struct App {
+    cors: Cors<Dispatch>,
+}
+
+/// Sends a request through the gateway when it is for the Webex API, then to its route.
+#[derive(Clone)]
+struct Dispatch {
+    state: AppState,
+    routes: Router,
+}
+
+type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl App {
+    pub fn new(state: AppState) -> Self {
+        let routes = Router::new()
+            .merge(user_tracking_codes::routes())
+            .merge(tracking_codes::routes())
+            .merge(meetings::routes())
+            .merge(sites::routes())
+            .merge(people::routes())
+            .nest("/_emulator", crate::control::router(state.clone()))
+            .method_not_allowed_fallback(webex::method_not_allowed)
+            .fallback(webex::not_found)
+            .with_state(state.clone());
+        let cors = cors(&state.options).layer(Dispatch { state, routes });
+        App { cors }
+    }
+}
+
+impl Service<Request> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request) -> Answer {
+        let started = Instant::now();
+        let id = webex::TrackingId::of(request.headers());
+        request.extensions_mut().insert(id.clone());
+        // Only the method and the path are logged: a query may hold emails, a header tokens.
+        let method = request.method().clone();
+        let uri = request.uri().clone();
+        // Neither CORS nor the dispatch has to be made ready first.
+        let answer = self.cors.call(request);
+        Box::pin(async move {
+            let Ok(mut response) = answer.await;
+            webex::finish(&mut response, &id);
+            webex::log(&method, uri.path(), response.status(), started, &id);
+            Ok(response)
+        })
+    }
+}
+
+impl Service<Request> for Dispatch {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Answer {
+        let state = self.state.clone();
+        let routes = self.routes.clone();
+        Box::pin(async move {
+            let path = request.uri().path();
+            // Anything under /v1, a path the API does not have too, goes through the
+            // gateway; the control plane never does.
+            if path == "/v1" || path.starts_with("/v1/") {
+                Ok(gateway::serve(&state, request, routes).await)
+            } else {
+                routes.oneshot(request).await
+            }
+        })
+    }
 }
 
 /// CORS for frontend developers: any origin unless the server was given a list; the

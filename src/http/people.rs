@@ -21,9 +21,9 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/people", get(list_people))
-        .route("/people/me", get(me))
-        .route("/people/{personId}", get(person))
+        .route("/v1/people", get(list_people))
+        .route("/v1/people/me", get(me))
+        .route("/v1/people/{personId}", get(person))
 }
 
 /// Get My Own Details.

@@ -16,7 +16,7 @@ use crate::openapi::ApiErrors;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/meetingPreferences/sites", get(site_list))
+    Router::new().route("/v1/meetingPreferences/sites", get(site_list))
 }
 
 #[derive(Deserialize)]

@@ -20,11 +20,11 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
-            "/admin/meeting/config/trackingCodes",
+            "/v1/admin/meeting/config/trackingCodes",
             get(list_codes).post(create_code),
         )
         .route(
-            "/admin/meeting/config/trackingCodes/{trackingCodeId}",
+            "/v1/admin/meeting/config/trackingCodes/{trackingCodeId}",
             get(get_code).put(update_code).delete(delete_code),
         )
 }

@@ -18,7 +18,7 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(
-        "/admin/meeting/userconfig/trackingCodes",
+        "/v1/admin/meeting/userconfig/trackingCodes",
         get(get_user_codes).put(update_user_codes),
     )
 }

@@ -3,12 +3,11 @@
 //! with the content type Webex sends.
 
 use axum::body::Body;
-use axum::extract::Request;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use std::time::Instant;
 
 use crate::error::Error;
 
@@ -207,39 +206,30 @@ impl TrackingId {
     }
 }
 
-/// Middleware for every route: takes the request's `TrackingID` (or makes one the way
-/// Webex's gateway does), writes the error body of a failed request with it, and sets the
-/// header on the response.
-pub async fn tracking_id(mut request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
-        .get(&TRACKING_ID)
-        .filter(|v| {
+impl TrackingId {
+    /// The request's own `TrackingID` when it is usable, else a new one made the way
+    /// Webex's gateway does.
+    pub fn of(headers: &HeaderMap) -> Self {
+        let given = headers.get(&TRACKING_ID).filter(|v| {
             let b = v.as_bytes();
             !b.is_empty() && b.len() <= MAX_TRACKING_ID && b.iter().all(u8::is_ascii_graphic)
-        })
-        .cloned()
-        .unwrap_or_else(new_tracking_id);
-    let id = TrackingId(id);
-    request.extensions_mut().insert(id.clone());
-    let started = std::time::Instant::now();
-    // Only the method and the path: a query may hold emails, a header tokens.
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let mut response = next.run(request).await;
-    finish(&mut response, &id);
-    let status = response.status().as_u16();
+        });
+        TrackingId(given.cloned().unwrap_or_else(new_tracking_id))
+    }
+}
+
+/// The request's log line.
+pub fn log(method: &Method, path: &str, status: StatusCode, started: Instant, id: &TrackingId) {
     // Hundredths of a millisecond are as fine as a person reads.
     let duration_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
     tracing::info!(
         %method,
         path,
-        status,
+        status = status.as_u16(),
         duration_ms,
         tracking_id = id.as_str(),
         "request"
     );
-    response
 }
 
 /// Writes the Webex error body of a failed response (once) and the `TrackingID` header.
@@ -264,9 +254,14 @@ pub fn finish(response: &mut Response, id: &TrackingId) {
 }
 
 fn new_tracking_id() -> HeaderValue {
-    let id = format!("ROUTERGW_{}", uuid::Uuid::new_v4());
+    const PREFIX: &[u8] = b"ROUTERGW_";
+    let mut id = [0u8; PREFIX.len() + uuid::fmt::Hyphenated::LENGTH];
+    id[..PREFIX.len()].copy_from_slice(PREFIX);
+    uuid::Uuid::new_v4()
+        .hyphenated()
+        .encode_lower(&mut id[PREFIX.len()..]);
     // A uuid is ASCII, so this cannot fail; the fallback only keeps this free of panics.
-    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("ROUTERGW"))
+    HeaderValue::from_bytes(&id).unwrap_or_else(|_| HeaderValue::from_static("ROUTERGW"))
 }
 
 fn write_error(response: &mut Response, error: &PendingError, tracking_id: &str) {

@@ -87,7 +87,7 @@ async fn a_state_file_that_cannot_be_saved_answers_a_documented_503_on_the_contr
         Arc::clone(state.worlds.default_world()),
     )
     .expect("the state file is written at start");
-    state.state_file = Some(file);
+    state.set_state_file(file);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(webex_emulator::serve(
