@@ -240,11 +240,18 @@ impl SiteCodes {
 /// A name as the rules compare it (and the index keeps it): lowercase, character by
 /// character.
 pub fn name_key(name: &str) -> String {
+    // ASCII lowercases the same either way, and most names are ASCII.
+    if name.is_ascii() {
+        return name.to_ascii_lowercase();
+    }
     name.chars().flat_map(char::to_lowercase).collect()
 }
 
 /// Whether two names are the same for the rules (regardless of case), without allocating.
 pub fn same_ignoring_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
     a.chars()
         .flat_map(char::to_lowercase)
         .eq(b.chars().flat_map(char::to_lowercase))

@@ -4,7 +4,9 @@
 //! every rule passed, so it can run inside one critical section and a failed request leaves
 //! nothing behind.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -113,7 +115,7 @@ pub fn update(model: &mut Model, caller: &Caller, req: &UpdateRequest) -> Result
         problems.push(MISSING_PERSON.to_owned());
     }
     let items = req.tracking_codes.as_deref().unwrap_or_default();
-    let mut names = HashSet::new();
+    let mut names = FxHashSet::default();
     for (i, item) in items.iter().enumerate() {
         let name = text::check(item.name.as_deref())
             .map_err(|p| problems.push(p.describe(&format!("trackingCodes[{i}].name"))));

@@ -26,7 +26,8 @@ pub struct Entry {
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
-    /// The headers worth checking; `Authorization` only as its scheme and the token's start.
+    /// The headers worth checking; `Authorization` is listed only as its scheme and the
+    /// token's start (masked when listed, not on the request's path).
     #[serde(serialize_with = "header_map")]
     #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub request_headers: Vec<(&'static str, HeaderValue)>,
@@ -64,11 +65,20 @@ fn header_map<S: Serializer>(
     headers: &[(&'static str, HeaderValue)],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    serializer.collect_map(
-        headers
-            .iter()
-            .map(|(name, value)| (*name, String::from_utf8_lossy(value.as_bytes()))),
-    )
+    serializer.collect_map(headers.iter().map(|(name, value)| {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        match *name {
+            "authorization" => (*name, mask(&value)),
+            _ => (*name, value.into_owned()),
+        }
+    }))
+}
+
+/// `Bearer webex-…` : the scheme and the token's first characters, never the whole token.
+fn mask(authorization: &str) -> String {
+    let (scheme, token) = authorization.split_once(' ').unwrap_or(("", authorization));
+    let start: String = token.trim().chars().take(6).collect();
+    format!("{scheme} {start}…").trim_start().to_owned()
 }
 
 /// A JSON body is shown as JSON, anything else as text.
@@ -202,6 +212,12 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn authorization_is_masked() {
+        assert_eq!(mask("Bearer webex-emulator-admin"), "Bearer webex-…");
+        assert_eq!(mask("abc"), "abc…");
+    }
 
     fn entry(seq: u64, method: &str, path: &str, status: u16) -> Entry {
         Entry {
