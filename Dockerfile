@@ -70,9 +70,7 @@ COPY --from=build --chown=65534:65534 /state /state
 # nobody:nogroup; scratch has no /etc/passwd, so the ids are numeric.
 USER 65534:65534
 
-# mimalloc then commits memory as it is used, not a whole arena at start (about 10 MiB).
-ENV WEBEX_EMULATOR_LISTEN=0.0.0.0:8080 \
-    MIMALLOC_ARENA_EAGER_COMMIT=0
+ENV WEBEX_EMULATOR_LISTEN=0.0.0.0:8080
 EXPOSE 8080
 
 # The healthcheck subcommand reads the same WEBEX_EMULATOR_* variables as the server (the
