@@ -71,6 +71,7 @@ pub fn load_seed(path: Option<&Path>) -> Result<Model, StartError> {
 pub async fn run(config: Config) -> Result<(), StartError> {
     let _logs = crate::logging::init(&config)?;
     let seed = load_seed(config.seed.as_deref())?;
+    release_freed_memory();
     let saved = match &config.state_file {
         Some(file) => persist::load(file).map_err(|reason| StartError::StateFile {
             file: file.clone(),
@@ -122,6 +123,15 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Gives the memory freed so far back to the system. The binary's allocator (mimalloc)
+/// returns freed pages only when later allocations come by; after a large seed's text and
+/// parse tree are dropped, an idle server would otherwise keep them (120 MiB for 100 000
+/// people). Harmless when another allocator is in use: mimalloc then has nothing to free.
+fn release_freed_memory() {
+    // SAFETY: mi_collect only walks mimalloc's own heaps; it takes no pointer.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM. The handlers are installed when this
