@@ -134,9 +134,9 @@ def scale_seed(path, people=100_000, codes=10_000, sites=10):
     json.dump(seed, open(path, "w"))
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS:"):
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
+        if line.startswith(field):
             return int(line.split()[1])
     return 0
 
@@ -302,7 +302,8 @@ def million_requests():
 def scale(seed):
     server = Server("emulator", seed=seed, ready_path="/_emulator/health")
     try:
-        return {"first_answer_ms": server.first_answer_ms, "rss_kib": rss_kib(server.proc.pid)}
+        return {"first_answer_ms": server.first_answer_ms, "rss_kib": rss_kib(server.proc.pid),
+                "peak_kib": rss_kib(server.proc.pid, "VmHWM:")}
     finally:
         server.stop()
 
@@ -376,7 +377,8 @@ def render(r):
               f"| memory per world | {r['worlds']['kib_per_world']:.0f} KiB |",
               f"| RSS after {r['million']['requests']:,} PUTs, journal on (1 000 entries) | {r['million']['rss_kib'] / 1024:.1f} MiB |",
               f"| 100 000 people / 10 000 codes seed: start to first answer | {r['scale']['first_answer_ms']:.0f} ms |",
-              f"| 100 000 people / 10 000 codes seed: RSS | {r['scale']['rss_kib'] / 1024:.0f} MiB |",
+              f"| 100 000 people / 10 000 codes seed: RSS once loaded | {r['scale']['rss_kib'] / 1024:.0f} MiB |",
+              f"| 100 000 people / 10 000 codes seed: peak RSS while loading | {r['scale']['peak_kib'] / 1024:.0f} MiB |",
               ""]
     return "\n".join(lines)
 

@@ -224,12 +224,19 @@ impl TrackingId {
 pub fn log(method: &Method, path: &str, status: StatusCode, started: Instant, id: &TrackingId) {
     // Hundredths of a millisecond are as fine as a person reads.
     let duration_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    let (status, id) = (status.as_u16(), id.as_str());
+    if crate::logging::request_line(method.as_str(), path, status, duration_ms, id) {
+        return;
+    }
     tracing::info!(
         %method,
         path,
-        status = status.as_u16(),
+        status,
         duration_ms,
-        tracking_id = id.as_str(),
+        tracking_id = id,
         "request"
     );
 }
