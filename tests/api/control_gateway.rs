@@ -1000,6 +1000,38 @@ async fn a_cors_request_may_read_the_tracking_id() {
 }
 
 #[tokio::test]
+async fn cors_headers_are_only_for_requests_with_an_origin() {
+    let app = spawn_app().await;
+    let response = app
+        .request(Method::GET, USERCONFIG, ADMIN)
+        .query(&[("siteUrl", SITE), ("personId", JOHN_ID)])
+        .send()
+        .await
+        .unwrap();
+    for name in [
+        "access-control-allow-origin",
+        "access-control-expose-headers",
+        "vary",
+    ] {
+        assert_eq!(header(&response, name), None, "{name}");
+    }
+    assert!(header(&response, "trackingid").is_some());
+    assert_ok(response).await;
+
+    // A preflight is answered whether or not it names an origin.
+    let response = app
+        .client
+        .request(Method::OPTIONS, app.url(USERCONFIG))
+        .header("access-control-request-method", "PUT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(header(&response, "access-control-allow-methods").is_some());
+    assert!(header(&response, "trackingid").is_some());
+}
+
+#[tokio::test]
 async fn cors_origins_can_be_restricted() {
     let app = spawn_app_with_options(Options {
         cors_origins: Some(vec!["http://localhost:3000".into()]),
