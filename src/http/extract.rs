@@ -155,22 +155,27 @@ pub fn query_error(rejection: axum::extract::rejection::QueryRejection) -> Error
 fn check_json_content_type(headers: &HeaderMap) -> Result<()> {
     let given = headers
         .get(CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .map(|v| v.as_bytes())
         .unwrap_or_default();
     let essence = given
-        .split(';')
+        .split(|&b| b == b';')
         .next()
         .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    if essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
-    {
+        .trim_ascii();
+    let is_json = |e: &[u8]| {
+        e.eq_ignore_ascii_case(b"application/json")
+            || (e.len() >= "application/+json".len()
+                && e[.."application/".len()].eq_ignore_ascii_case(b"application/")
+                && e[e.len() - "+json".len()..].eq_ignore_ascii_case(b"+json"))
+    };
+    if is_json(essence) {
         Ok(())
     } else if given.is_empty() {
         Err(Error::UnsupportedMediaType("(none)".into()))
     } else {
-        Err(Error::UnsupportedMediaType(given))
+        Err(Error::UnsupportedMediaType(
+            String::from_utf8_lossy(given).into_owned(),
+        ))
     }
 }
 
