@@ -93,15 +93,17 @@ fn body_as_json<S: Serializer>(body: &Bytes, serializer: S) -> Result<S::Ok, S::
 /// a bound on memory (the journal holds a thousand entries by default) whatever clients send.
 pub const BODY_KEPT: usize = 16 * 1024;
 
-/// The part of a body the journal keeps; marks `truncated` when it is cut.
-pub fn kept(body: Bytes, truncated: &mut bool) -> Bytes {
+/// The part of a body the journal keeps, copied; marks `truncated` when it is cut.
+///
+/// Always a copy of just those bytes: a request's body is a slice of its connection's read
+/// buffer, and an answer's body sits in a buffer with room to spare. Keeping either alive
+/// for a thousand entries held megabytes, and made the server allocate a new read buffer
+/// for every request, since the old one was still in use.
+pub fn kept(body: &[u8], truncated: &mut bool) -> Bytes {
     if body.len() > BODY_KEPT {
         *truncated = true;
-        // A copy: a slice would keep the whole buffer alive.
-        Bytes::copy_from_slice(&body[..BODY_KEPT])
-    } else {
-        body
     }
+    Bytes::copy_from_slice(&body[..body.len().min(BODY_KEPT)])
 }
 
 /// Which entries to list.
@@ -148,10 +150,15 @@ impl Journal {
             return;
         }
         let mut entries = self.lock();
-        if entries.len() == self.capacity {
-            entries.pop_front();
-        }
+        let oldest = if entries.len() == self.capacity {
+            entries.pop_front()
+        } else {
+            None
+        };
         entries.push_back(entry);
+        drop(entries);
+        // Freed after the lock is let go, so other requests do not wait for it.
+        drop(oldest);
     }
 
     /// Matching entries, oldest first.
@@ -282,9 +289,9 @@ mod tests {
     #[test]
     fn long_bodies_keep_only_their_start() {
         let mut truncated = false;
-        let short = kept(Bytes::from_static(b"{}"), &mut truncated);
+        let short = kept(b"{}", &mut truncated);
         assert_eq!((short.len(), truncated), (2, false));
-        let long = kept(Bytes::from(vec![b'a'; BODY_KEPT + 1]), &mut truncated);
+        let long = kept(&vec![b'a'; BODY_KEPT + 1], &mut truncated);
         assert_eq!((long.len(), truncated), (BODY_KEPT, true));
     }
 

@@ -94,7 +94,7 @@ pub async fn serve(state: &AppState, request: Request, api: Router) -> Response 
 
     let request = if gateway.journal.enabled() {
         let (request, body) = buffer_request(request).await;
-        entry.request_body = journal::kept(body, &mut entry.truncated);
+        entry.request_body = journal::kept(&body, &mut entry.truncated);
         request
     } else {
         request
@@ -138,7 +138,7 @@ pub async fn serve(state: &AppState, request: Request, api: Router) -> Response 
         .await
         .unwrap_or_default();
     entry.status = parts.status.as_u16();
-    entry.response_body = journal::kept(response_body.clone(), &mut entry.truncated);
+    entry.response_body = journal::kept(&response_body, &mut entry.truncated);
     entry.duration_ms = elapsed_ms(started);
     record(&gateway.journal, entry);
     Response::from_parts(parts, Body::from(response_body))
