@@ -8,7 +8,10 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use axum::body::Bytes;
-use axum::http::HeaderValue;
+use axum::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use axum::http::{HeaderMap, HeaderName};
+
+use super::faults::FAULT_HEADER;
 use serde::{Serialize, Serializer};
 
 /// One request and its answer.
@@ -26,11 +29,9 @@ pub struct Entry {
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
-    /// The headers worth checking; `Authorization` is listed only as its scheme and the
-    /// token's start (masked when listed, not on the request's path).
-    #[serde(serialize_with = "header_map")]
+    /// The headers worth checking; `Authorization` only as its scheme and the token's start.
     #[schema(value_type = std::collections::BTreeMap<String, String>)]
-    pub request_headers: Vec<(&'static str, HeaderValue)>,
+    pub request_headers: Headers,
     /// The body: JSON as JSON, anything else as text; absent when empty.
     #[serde(
         serialize_with = "body_as_json",
@@ -61,24 +62,92 @@ fn rfc3339<S: Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::
     serializer.collect_str(&humantime::format_rfc3339_millis(*time))
 }
 
-fn header_map<S: Serializer>(
-    headers: &[(&'static str, HeaderValue)],
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_map(headers.iter().map(|(name, value)| {
-        let value = String::from_utf8_lossy(value.as_bytes());
-        match *name {
-            "authorization" => (*name, mask(&value)),
-            _ => (*name, value.into_owned()),
+/// Headers kept in the journal, in the order they are listed.
+const JOURNALED: usize = 7;
+const AUTHORIZATION_AT: usize = 1;
+static JOURNALED_HEADERS: [(&str, HeaderName); JOURNALED] = [
+    ("accept", ACCEPT),
+    ("authorization", AUTHORIZATION),
+    ("content-type", CONTENT_TYPE),
+    ("email", HeaderName::from_static("email")),
+    ("trackingid", HeaderName::from_static("trackingid")),
+    ("user-agent", USER_AGENT),
+    (FAULT_HEADER, HeaderName::from_static(FAULT_HEADER)),
+];
+
+/// A request's journaled headers, as text.
+///
+/// Copied, and into one string: a header value is a slice of its connection's read buffer,
+/// which a kept value would hold for as long as the entry lives; and each allocation of an
+/// entry is one more to free, cold, a thousand requests later.
+#[derive(Debug, Clone, Default)]
+pub struct Headers {
+    values: String,
+    /// Where each of [`JOURNALED_HEADERS`] ends in `values`, if the request had it.
+    ends: [Option<u32>; JOURNALED],
+}
+
+impl Headers {
+    pub fn of(headers: &HeaderMap) -> Self {
+        // One pass over the request's few headers rather than a lookup per kept name; the
+        // first value of a repeated header, as `HeaderMap::get` gives.
+        let mut found: [Option<&[u8]>; JOURNALED] = [None; JOURNALED];
+        for (name, value) in headers {
+            if let Some(i) = JOURNALED_HEADERS.iter().position(|(_, n)| n == name) {
+                found[i].get_or_insert(value.as_bytes());
+            }
         }
-    }))
+        let length = found.iter().flatten().map(|v| v.len()).sum();
+        let mut kept = Headers {
+            values: String::with_capacity(length),
+            ends: [None; JOURNALED],
+        };
+        for (i, value) in found.into_iter().enumerate() {
+            let Some(value) = value else {
+                continue;
+            };
+            let value = String::from_utf8_lossy(value);
+            if i == AUTHORIZATION_AT {
+                mask_into(&mut kept.values, &value);
+            } else {
+                kept.values.push_str(&value);
+            }
+            kept.ends[i] = u32::try_from(kept.values.len()).ok();
+        }
+        kept
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let mut start = 0;
+        JOURNALED_HEADERS
+            .iter()
+            .zip(self.ends)
+            .filter_map(move |((text, _), end)| {
+                let end = end? as usize;
+                let value = self.values.get(start..end).unwrap_or_default();
+                start = end;
+                Some((*text, value))
+            })
+    }
+}
+
+impl Serialize for Headers {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
 }
 
 /// `Bearer webex-…` : the scheme and the token's first characters, never the whole token.
-fn mask(authorization: &str) -> String {
+fn mask_into(out: &mut String, authorization: &str) {
     let (scheme, token) = authorization.split_once(' ').unwrap_or(("", authorization));
-    let start: String = token.trim().chars().take(6).collect();
-    format!("{scheme} {start}…").trim_start().to_owned()
+    if !scheme.is_empty() {
+        out.push_str(scheme);
+        out.push(' ');
+    }
+    let token = token.trim();
+    let start = token.char_indices().nth(6).map_or(token.len(), |(i, _)| i);
+    out.push_str(&token[..start]);
+    out.push('…');
 }
 
 /// A JSON body is shown as JSON, anything else as text.
@@ -219,11 +288,39 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn authorization_is_masked() {
+        let mask = |value: &str| {
+            let mut out = String::new();
+            mask_into(&mut out, value);
+            out
+        };
         assert_eq!(mask("Bearer webex-emulator-admin"), "Bearer webex-…");
         assert_eq!(mask("abc"), "abc…");
+    }
+
+    #[test]
+    fn headers_are_kept_as_text_in_list_order() {
+        let mut headers = HeaderMap::new();
+        headers.insert(USER_AGENT, HeaderValue::from_static("tests"));
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Bearer secret-token"),
+        );
+        headers.insert("x-other", HeaderValue::from_static("dropped"));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(""));
+        let kept = Headers::of(&headers);
+        let kept: Vec<_> = kept.iter().collect();
+        assert_eq!(
+            kept,
+            [
+                ("authorization", "Bearer secret…"),
+                ("content-type", ""),
+                ("user-agent", "tests")
+            ]
+        );
     }
 
     fn entry(seq: u64, method: &str, path: &str, status: u16) -> Entry {
@@ -234,7 +331,7 @@ mod tests {
             method: method.into(),
             path: path.into(),
             query: None,
-            request_headers: Vec::new(),
+            request_headers: Headers::default(),
             request_body: Bytes::new(),
             truncated: false,
             status,

@@ -14,8 +14,8 @@ use std::time::{Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
-use axum::http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::header::CONTENT_LENGTH;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceExt;
@@ -36,18 +36,6 @@ pub struct Gateway {
     pub faults: Faults,
     pub rate_limit: RateLimiter,
 }
-
-/// Headers kept in the journal, in the order they are listed. `Authorization` is kept
-/// whole in memory and masked when listed (see [`journal::Entry`]).
-static JOURNALED_HEADERS: [(&str, HeaderName); 7] = [
-    ("accept", ACCEPT),
-    ("authorization", AUTHORIZATION),
-    ("content-type", CONTENT_TYPE),
-    ("email", HeaderName::from_static("email")),
-    ("trackingid", HeaderName::from_static("trackingid")),
-    ("user-agent", USER_AGENT),
-    (FAULT_HEADER, HeaderName::from_static(FAULT_HEADER)),
-];
 
 /// What the gateway decided before the API runs.
 enum Gate {
@@ -78,9 +66,9 @@ pub async fn serve(state: &AppState, request: Request, api: Router) -> Response 
         path: request.uri().path().to_owned(),
         query: request.uri().query().map(str::to_owned),
         request_headers: if gateway.journal.enabled() {
-            journaled_headers(request.headers())
+            journal::Headers::of(request.headers())
         } else {
-            Vec::new()
+            journal::Headers::default()
         },
         world,
         request_body: Bytes::new(),
@@ -241,18 +229,6 @@ async fn act(action: Action, why: &'static str) -> Option<Gate> {
             why,
         )
     })
-}
-
-fn journaled_headers(headers: &HeaderMap) -> Vec<(&'static str, HeaderValue)> {
-    JOURNALED_HEADERS
-        .iter()
-        .filter_map(|(text, name)| {
-            let mut value = headers.get(name)?.clone();
-            // Shown as "Sensitive" by `Debug`, so a token never leaks through it.
-            value.set_sensitive(name == AUTHORIZATION);
-            Some((*text, value))
-        })
-        .collect()
 }
 
 fn elapsed_ms(started: Instant) -> f64 {
