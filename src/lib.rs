@@ -7,9 +7,11 @@
 //! - [`store`]: worlds, each one model behind one lock, reached only through short closures.
 //! - [`http`]: the Webex API under `/v1`, thin handlers that parse, call the domain and map
 //!   the result, and the layer that makes every answer look like Webex's.
-//! - [`config`]: flags and environment variables.
+//! - [`gateway`]: the journal, fault rules and rate limit in front of `/v1`; [`control`]
+//!   shows and changes them, and the worlds, under `/_emulator`.
+//! - [`config`]: flags and environment variables; [`logging`]: the log lines.
 //!
-//! [`app`] builds the router and [`serve`] runs it on a listener the caller binds, so tests
+//! [`app`] builds the application and [`serve`] runs it on a listener the caller binds, so tests
 //! and other programs can embed the emulator on port 0; [`run`] is what the binary does.
 
 pub mod config;
