@@ -12,7 +12,7 @@
 //! - [`config`]: flags and environment variables; [`logging`]: the log lines.
 //!
 //! [`app`] builds the application and [`serve`] runs it on a listener the caller binds, so tests
-//! and other programs can embed the emulator on port 0; [`run`] is what the binary does.
+//! and other programs can embed the emulator on port 0; [`run()`] is what the binary does.
 
 pub mod config;
 pub mod control;
