@@ -1,9 +1,8 @@
 //! The journal, fault rules and rate limit, as the control plane shows and changes them.
 
-use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::Router;
@@ -133,12 +132,8 @@ async fn list_faults(State(state): State<AppState>) -> WebexJson<FaultList> {
     request_body = RuleInput,
     responses((status = 201, description = "The rule.", body = RuleView), ControlErrors)
 )]
-async fn add_fault(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response> {
-    let input: RuleInput = json_body(&headers, body).await?;
+async fn add_fault(State(state): State<AppState>, request: Request) -> Result<Response> {
+    let input: RuleInput = json_body(request).await?;
     if let Some(world) = input.world.as_deref() {
         if state.worlds.get(world).is_none() {
             return Err(Error::not_found(format!("World '{world}' is not found.")));
@@ -205,10 +200,9 @@ async fn get_rate_limit(State(state): State<AppState>) -> WebexJson<RateLimitVie
 )]
 async fn set_rate_limit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<WebexJson<RateLimitView>> {
-    let limit: Limit = json_body(&headers, body).await?;
+    let limit: Limit = json_body(request).await?;
     let limit = limit.check().map_err(Error::bad_request)?;
     state.gateway.rate_limit.set(Some(limit));
     Ok(WebexJson(RateLimitView { limit: Some(limit) }))

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
@@ -66,19 +66,20 @@ pub fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Reads and parses a required JSON body: 413 over the limit (refused by `Content-Length`
 /// before reading when the client declares it), 400 when missing, 415 for a content type
-/// other than JSON, 400 naming the field for malformed JSON or a wrong type.
-pub async fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T> {
-    read_json(headers, body, BODY_LIMIT, &[]).await
+/// other than JSON, 400 naming the field for malformed JSON or a wrong type. Takes the
+/// whole request, so that its headers are read in place rather than copied.
+pub async fn json_body<T: DeserializeOwned>(request: Request) -> Result<T> {
+    json_body_of_objects(request, &[]).await
 }
 
 /// [`json_body`] for bodies with arrays of objects (named in `object_arrays`): an item that
 /// is not an object is a 400 naming it, where serde alone would read an array positionally.
 pub async fn json_body_of_objects<T: DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Body,
+    request: Request,
     object_arrays: &[&str],
 ) -> Result<T> {
-    read_json(headers, body, BODY_LIMIT, object_arrays).await
+    let (parts, body) = request.into_parts();
+    read_json(&parts.headers, body, BODY_LIMIT, object_arrays).await
 }
 
 /// [`json_body`] with another size limit (whole states posted to the control plane).

@@ -1,9 +1,8 @@
 //! `/admin/meeting/config/trackingCodes`: List, Get, Create, Update and Delete a Tracking Code.
 
-use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
@@ -100,11 +99,10 @@ async fn get_code(
 async fn create_code(
     State(state): State<AppState>,
     auth: Authenticated,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<WebexJson<CodeView>> {
     auth.caller.require(Need::AdminScheduleWrite)?;
-    let input: CodeInput = json_body_of_objects(&headers, body, OBJECT_ARRAYS).await?;
+    let input: CodeInput = json_body_of_objects(request, OBJECT_ARRAYS).await?;
     let code = auth
         .world
         .transact(|m| site_codes::create(m, &auth.caller, &input))?;
@@ -126,12 +124,11 @@ async fn update_code(
     State(state): State<AppState>,
     auth: Authenticated,
     path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<WebexJson<CodeView>> {
     auth.caller.require(Need::AdminScheduleWrite)?;
     let id = code_id(path)?;
-    let input: CodeInput = json_body_of_objects(&headers, body, OBJECT_ARRAYS).await?;
+    let input: CodeInput = json_body_of_objects(request, OBJECT_ARRAYS).await?;
     let code = auth
         .world
         .transact(|m| site_codes::update(m, &auth.caller, &id, &input))?;

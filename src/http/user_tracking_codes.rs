@@ -1,9 +1,7 @@
 //! `/admin/meeting/userconfig/trackingCodes`: Get and Update User Tracking Codes.
 
-use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Query, Request, State};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
@@ -46,14 +44,14 @@ struct GetQuery {
 async fn get_user_codes(
     auth: Authenticated,
     query: Result<Query<GetQuery>, QueryRejection>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<WebexJson<UserCodes>> {
     auth.caller.require(Need::AdminScheduleRead)?;
     let Query(query) = query.map_err(|e| Error::bad_request(e.body_text()))?;
     let req = GetRequest {
         site_url: query.site_url,
         person_id: query.person_id,
-        email: header_text(&headers, "email"),
+        email: header_text(request.headers(), "email"),
     };
     auth.world
         .read(|m| user_codes::get(m, &auth.caller, &req))
@@ -72,11 +70,10 @@ async fn get_user_codes(
 async fn update_user_codes(
     State(state): State<AppState>,
     auth: Authenticated,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<WebexJson<UserCodes>> {
     auth.caller.require(Need::AdminScheduleWrite)?;
-    let req: UpdateRequest = json_body(&headers, body).await?;
+    let req: UpdateRequest = json_body(request).await?;
     let answer = auth
         .world
         .transact(|m| user_codes::update(m, &auth.caller, &req))?;
