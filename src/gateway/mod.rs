@@ -21,7 +21,7 @@ use axum::Router;
 use tower::ServiceExt;
 
 use crate::error::Error;
-use crate::http::extract::{bearer_token, BODY_LIMIT};
+use crate::http::extract::{bearer_token, collect, BODY_LIMIT};
 use crate::http::webex::{self, TrackingId};
 use crate::server::ConnectionControl;
 use crate::AppState;
@@ -122,9 +122,7 @@ pub async fn serve(state: &AppState, request: Request, api: Router) -> Response 
         return response;
     }
     let (parts, body) = response.into_parts();
-    let response_body = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
+    let response_body = collect(body, usize::MAX).await.unwrap_or_default();
     entry.status = parts.status.as_u16();
     entry.response_body = journal::kept(&response_body, &mut entry.truncated);
     entry.duration_ms = elapsed_ms(started);
@@ -150,12 +148,12 @@ async fn buffer_request(request: Request) -> (Request, Bytes) {
         return (request, Bytes::new());
     }
     let (parts, body) = request.into_parts();
-    match axum::body::to_bytes(body, BODY_LIMIT).await {
+    match collect(body, BODY_LIMIT).await {
         Ok(bytes) => (Request::from_parts(parts, Body::from(bytes.clone())), bytes),
         // Streamed past the limit, or unreadable: what was read is gone, so the API gets a
         // stand-in that fails the same way, and answers 413 or 400 in its turn.
         Err(error) => (
-            Request::from_parts(parts, Body::new(Failed(Some(error)))),
+            Request::from_parts(parts, Body::new(Failed(Some(error.into())))),
             Bytes::new(),
         ),
     }

@@ -8,6 +8,7 @@ use axum::extract::{FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
@@ -113,8 +114,12 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(Error::PayloadTooLarge(limit));
     }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        // The connection's own errors are hyper's; any other is the length limit.
+    collect(body, limit).await.map_err(|e| {
+        let BodyError::Unreadable(e) = e else {
+            return Error::PayloadTooLarge(limit);
+        };
+        // The connection's own errors are hyper's; any other stands for the length limit
+        // (the gateway's stand-in for a body it found too long).
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
         while let Some(error) = cause {
             if let Some(read) = error.downcast_ref::<hyper::Error>() {
@@ -129,6 +134,54 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
         }
         Error::PayloadTooLarge(limit)
     })
+}
+
+/// Why a body could not be read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// It is longer than the limit.
+    TooLarge,
+    /// Reading it failed (the connection's error).
+    Unreadable(axum::Error),
+}
+
+/// What stands for [`BodyError::TooLarge`] where an `axum::Error` is needed.
+#[derive(Debug, thiserror::Error)]
+#[error("the body is longer than the limit")]
+pub struct OverLimit;
+
+impl From<BodyError> for axum::Error {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge => axum::Error::new(OverLimit),
+            BodyError::Unreadable(e) => e,
+        }
+    }
+}
+
+/// Reads a whole body of at most `limit` bytes. A body that comes in one piece (a
+/// request's short body, every answer the API makes) is handed over as it is, without
+/// the copy and the buffer list of a general collector.
+pub async fn collect(mut body: Body, limit: usize) -> std::result::Result<Bytes, BodyError> {
+    let mut whole: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(BodyError::Unreadable)?.into_data() else {
+            continue; // trailers
+        };
+        let total = whole.as_ref().map_or(0, Bytes::len) + joined.len() + data.len();
+        if total > limit {
+            return Err(BodyError::TooLarge);
+        }
+        match whole.take() {
+            None if joined.is_empty() => whole = Some(data),
+            earlier => {
+                joined.extend_from_slice(earlier.as_deref().unwrap_or_default());
+                joined.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(whole.unwrap_or_else(|| Bytes::from(joined)))
 }
 
 fn check_object_items(bytes: &[u8], object_arrays: &[&str]) -> Result<()> {
@@ -228,6 +281,47 @@ fn describe_json_error(path: &str, error: &serde_json::Error) -> Error {
 mod tests {
     use super::*;
     use crate::domain::user_codes::UpdateRequest;
+
+    /// A body that arrives in the given pieces.
+    struct Pieces(std::collections::VecDeque<&'static [u8]>);
+
+    impl hyper::body::Body for Pieces {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<std::result::Result<hyper::body::Frame<Bytes>, Self::Error>>>
+        {
+            let piece = self.0.pop_front();
+            std::task::Poll::Ready(piece.map(|p| Ok(hyper::body::Frame::data(Bytes::from(p)))))
+        }
+    }
+
+    fn read(pieces: &[&'static [u8]], limit: usize) -> std::result::Result<Bytes, BodyError> {
+        let body = Body::new(Pieces(pieces.iter().copied().collect()));
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(collect(body, limit))
+    }
+
+    #[test]
+    fn bodies_are_read_whole_in_any_number_of_pieces_up_to_the_limit() {
+        assert_eq!(read(&[], 10).unwrap(), Bytes::new());
+        assert_eq!(read(&[b"abc"], 10).unwrap(), Bytes::from_static(b"abc"));
+        assert_eq!(
+            read(&[b"ab", b"", b"cd", b"ef"], 10).unwrap(),
+            Bytes::from_static(b"abcdef")
+        );
+        assert_eq!(read(&[b"abcd", b"efgh"], 8).unwrap().len(), 8);
+        assert!(matches!(
+            read(&[b"abcd", b"efghi"], 8),
+            Err(BodyError::TooLarge)
+        ));
+        assert!(matches!(read(&[b"abcdefghi"], 8), Err(BodyError::TooLarge)));
+    }
 
     #[test]
     fn bearer_tokens_are_read_whatever_the_scheme_case() {
