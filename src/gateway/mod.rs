@@ -1,8 +1,8 @@
 //! What stands in front of the Webex API for tests: the request journal, fault injection
-//! and the rate limit. [`serve`], for every request under `/v1`, applies them in this order: a fault (from
-//! the request's `X-Emulator-Fault` header, then the rules), the rate limit, the API; then
-//! it writes the answer into the journal. The control plane is never journaled, faulted or
-//! limited.
+//! and the rate limit. [`serve`], for every request under `/v1`, applies them in this
+//! order: a fault (from the request's `X-Emulator-Fault` header, then the rules), the rate
+//! limit, the API; then it writes the answer into the journal. The control plane is never
+//! journaled, faulted or limited.
 
 pub mod faults;
 pub mod journal;
