@@ -29,7 +29,7 @@ pub mod server;
 pub mod store;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::net::TcpListener;
 
@@ -52,15 +52,16 @@ pub use run::{healthcheck, load_seed, run, shutdown_signal, StartError};
 pub struct AppState(Arc<Shared>);
 
 /// The parts of the server's state, reached through [`AppState`].
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Shared {
-    pub worlds: Arc<Worlds>,
-    pub gateway: Arc<Gateway>,
+    pub worlds: Worlds,
+    pub gateway: Gateway,
     /// The states a new world can start from.
-    pub seeds: Arc<Seeds>,
-    pub options: Arc<Options>,
-    /// Where the default world is saved, when the server has a state file.
-    pub state_file: Option<Arc<StateFile>>,
+    pub seeds: Seeds,
+    pub options: Options,
+    /// Where the default world is saved, when the server has a state file (set once, at
+    /// start).
+    state_file: OnceLock<Arc<StateFile>>,
 }
 
 /// The built-in seed and the one the server started from (the same unless `--seed`).
@@ -116,32 +117,49 @@ impl AppState {
             .unwrap_or_default();
         let initial = Arc::new(initial);
         AppState(Arc::new(Shared {
-            seeds: Arc::new(Seeds {
+            seeds: Seeds {
                 built_in,
                 server: Arc::clone(&initial),
-            }),
-            worlds: Arc::new(Worlds::new(initial)),
-            gateway: Arc::new(Gateway {
+            },
+            worlds: Worlds::new(initial),
+            gateway: Gateway {
                 journal: Journal::new(options.journal_size),
                 faults: Faults::default(),
                 rate_limit: RateLimiter::new(options.rate_limit),
-            }),
-            options: Arc::new(options),
-            state_file: None,
+            },
+            options,
+            state_file: OnceLock::new(),
         }))
     }
 
     /// Saves the default world to `file` from now on (the server's start sets it, before
-    /// it serves).
+    /// it serves; a second file is ignored).
     pub fn set_state_file(&mut self, file: Arc<StateFile>) {
-        Arc::make_mut(&mut self.0).state_file = Some(file);
+        let _ = self.0.state_file.set(file);
+    }
+
+    /// The state file, when the server has one.
+    pub fn state_file(&self) -> Option<&Arc<StateFile>> {
+        self.0.state_file.get()
+    }
+
+    /// Applies a change to `world` ([`World::transact`]) and makes it durable before it is
+    /// acknowledged: what every write of the API does.
+    pub async fn change<T>(
+        &self,
+        world: &World,
+        f: impl FnOnce(&mut Model) -> error::Result<T>,
+    ) -> error::Result<T> {
+        let answer = world.transact(f)?;
+        self.durable(world).await?;
+        Ok(answer)
     }
 
     /// Makes a change to `world` durable before it is acknowledged: with a state file, waits
     /// until the default world's state, change included, is on disk. Other worlds live in
     /// memory only.
     pub async fn durable(&self, world: &World) -> error::Result<()> {
-        match &self.state_file {
+        match self.state_file() {
             Some(file) if world.id() == store::DEFAULT_WORLD => file.commit().await,
             _ => Ok(()),
         }

@@ -105,7 +105,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             })?;
         state.set_state_file(started);
     }
-    let state_file = state.state_file.clone();
+    let state_file = state.state_file().cloned();
     let shutdown = shutdown_signal();
     println!("listening on http://{addr}");
     match admin_token {

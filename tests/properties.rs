@@ -15,8 +15,7 @@ use proptest::test_runner::{Config, TestRunner};
 
 use webex_emulator::domain::access::{Caller, Need};
 use webex_emulator::domain::model::{
-    same_ignoring_case, site_key, HostProfileCode, InputMode, Mapping, Model, ScheduleStartCode,
-    ScheduleType, Service,
+    site_key, HostProfileCode, InputMode, Mapping, Model, ScheduleStartCode, ScheduleType, Service,
 };
 use webex_emulator::domain::seed;
 use webex_emulator::domain::site_codes::{self, CodeInput, OptionInput};
@@ -881,7 +880,7 @@ fn check_user_update(
         let code = codes
             .by_id
             .values()
-            .find(|c| same_ignoring_case(&c.name, name));
+            .find(|c| invariants::fold(&c.name) == invariants::fold(name));
         let Some(code) = code else {
             return Err(TestCaseError::fail(format!(
                 "'{name}' was accepted but names no code"

@@ -247,16 +247,6 @@ pub fn name_key(name: &str) -> String {
     name.chars().flat_map(char::to_lowercase).collect()
 }
 
-/// Whether two names are the same for the rules (regardless of case), without allocating.
-pub fn same_ignoring_case(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        return a.eq_ignore_ascii_case(b);
-    }
-    a.chars()
-        .flat_map(char::to_lowercase)
-        .eq(b.chars().flat_map(char::to_lowercase))
-}
-
 /// The key under which a site is stored: its URL, lowercased, since host names ignore case.
 pub fn site_key(url: &str) -> String {
     url.trim().to_ascii_lowercase()

@@ -103,10 +103,9 @@ async fn create_code(
 ) -> Result<WebexJson<CodeView>> {
     auth.caller.require(Need::AdminScheduleWrite)?;
     let input: CodeInput = json_body_of_objects(request, OBJECT_ARRAYS).await?;
-    let code = auth
-        .world
-        .transact(|m| site_codes::create(m, &auth.caller, &input))?;
-    state.durable(&auth.world).await?;
+    let code = state
+        .change(&auth.world, |m| site_codes::create(m, &auth.caller, &input))
+        .await?;
     Ok(WebexJson(code))
 }
 
@@ -129,10 +128,11 @@ async fn update_code(
     auth.caller.require(Need::AdminScheduleWrite)?;
     let id = code_id(path)?;
     let input: CodeInput = json_body_of_objects(request, OBJECT_ARRAYS).await?;
-    let code = auth
-        .world
-        .transact(|m| site_codes::update(m, &auth.caller, &id, &input))?;
-    state.durable(&auth.world).await?;
+    let code = state
+        .change(&auth.world, |m| {
+            site_codes::update(m, &auth.caller, &id, &input)
+        })
+        .await?;
     Ok(WebexJson(code))
 }
 
@@ -153,8 +153,10 @@ async fn delete_code(
 ) -> Result<StatusCode> {
     auth.caller.require(Need::AdminScheduleWrite)?;
     let (id, site) = (code_id(path)?, site_url(query)?);
-    auth.world
-        .transact(|m| site_codes::delete(m, &auth.caller, &id, site.as_deref()))?;
-    state.durable(&auth.world).await?;
+    state
+        .change(&auth.world, |m| {
+            site_codes::delete(m, &auth.caller, &id, site.as_deref())
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -74,9 +74,8 @@ async fn update_user_codes(
 ) -> Result<WebexJson<UserCodes>> {
     auth.caller.require(Need::AdminScheduleWrite)?;
     let req: UpdateRequest = json_body(request).await?;
-    let answer = auth
-        .world
-        .transact(|m| user_codes::update(m, &auth.caller, &req))?;
-    state.durable(&auth.world).await?;
-    Ok(WebexJson(answer))
+    state
+        .change(&auth.world, |m| user_codes::update(m, &auth.caller, &req))
+        .await
+        .map(WebexJson)
 }

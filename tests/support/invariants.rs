@@ -14,7 +14,7 @@ use webex_emulator::domain::seed;
 use webex_emulator::domain::text;
 
 /// The key under which two names are the same regardless of case: the one
-/// `model::same_ignoring_case` compares (each character lowercased on its own).
+/// `model::name_key` folds (each character lowercased on its own).
 pub fn fold(name: &str) -> String {
     name.chars().flat_map(char::to_lowercase).collect()
 }
