@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::model::Model;
 use crate::domain::seed::{self, Seed};
 use crate::error::{Error, Result};
-use crate::http::extract::{read_body, read_json};
+use crate::http::extract::{parse_body, read_body, read_json};
 use crate::openapi::ControlErrors;
 use crate::store::{World, DEFAULT_WORLD};
 use crate::AppState;
@@ -154,7 +154,7 @@ async fn create_world(
     let request: CreateWorld = if bytes.iter().all(u8::is_ascii_whitespace) {
         CreateWorld::default()
     } else {
-        read_json(&headers, Body::from(bytes), STATE_LIMIT, &[]).await?
+        parse_body(&headers, &bytes, &[])?
     };
     let initial = match (request.fixture, request.from.as_deref()) {
         (Some(fixture), None) => Arc::new(load_state(&fixture, "fixture")?),

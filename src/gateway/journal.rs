@@ -64,15 +64,14 @@ fn rfc3339<S: Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::
 
 /// Headers kept in the journal, in the order they are listed.
 const JOURNALED: usize = 7;
-const AUTHORIZATION_AT: usize = 1;
-static JOURNALED_HEADERS: [(&str, HeaderName); JOURNALED] = [
-    ("accept", ACCEPT),
-    ("authorization", AUTHORIZATION),
-    ("content-type", CONTENT_TYPE),
-    ("email", HeaderName::from_static("email")),
-    ("trackingid", HeaderName::from_static("trackingid")),
-    ("user-agent", USER_AGENT),
-    (FAULT_HEADER, HeaderName::from_static(FAULT_HEADER)),
+static JOURNALED_HEADERS: [HeaderName; JOURNALED] = [
+    ACCEPT,
+    AUTHORIZATION,
+    CONTENT_TYPE,
+    HeaderName::from_static("email"),
+    HeaderName::from_static("trackingid"),
+    USER_AGENT,
+    HeaderName::from_static(FAULT_HEADER),
 ];
 
 /// A request's journaled headers, as text.
@@ -84,7 +83,7 @@ static JOURNALED_HEADERS: [(&str, HeaderName); JOURNALED] = [
 pub struct Headers {
     values: String,
     /// Where each of [`JOURNALED_HEADERS`] ends in `values`, if the request had it.
-    ends: [Option<u32>; JOURNALED],
+    ends: [Option<usize>; JOURNALED],
 }
 
 impl Headers {
@@ -93,7 +92,7 @@ impl Headers {
         // first value of a repeated header, as `HeaderMap::get` gives.
         let mut found: [Option<&[u8]>; JOURNALED] = [None; JOURNALED];
         for (name, value) in headers {
-            if let Some(i) = JOURNALED_HEADERS.iter().position(|(_, n)| n == name) {
+            if let Some(i) = JOURNALED_HEADERS.iter().position(|n| n == name) {
                 found[i].get_or_insert(value.as_bytes());
             }
         }
@@ -107,12 +106,12 @@ impl Headers {
                 continue;
             };
             let value = String::from_utf8_lossy(value);
-            if i == AUTHORIZATION_AT {
+            if JOURNALED_HEADERS[i] == AUTHORIZATION {
                 mask_into(&mut kept.values, &value);
             } else {
                 kept.values.push_str(&value);
             }
-            kept.ends[i] = u32::try_from(kept.values.len()).ok();
+            kept.ends[i] = Some(kept.values.len());
         }
         kept
     }
@@ -122,11 +121,11 @@ impl Headers {
         JOURNALED_HEADERS
             .iter()
             .zip(self.ends)
-            .filter_map(move |((text, _), end)| {
-                let end = end? as usize;
+            .filter_map(move |(name, end)| {
+                let end = end?;
                 let value = self.values.get(start..end).unwrap_or_default();
                 start = end;
-                Some((*text, value))
+                Some((name.as_str(), value))
             })
     }
 }

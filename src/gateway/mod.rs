@@ -14,14 +14,13 @@ use std::time::{Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
-use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceExt;
 
 use crate::error::Error;
-use crate::http::extract::{bearer_token, collect, BODY_LIMIT};
+use crate::http::extract::{bearer_token, collect, declared_over, BODY_LIMIT};
 use crate::http::webex::{self, TrackingId};
 use crate::server::ConnectionControl;
 use crate::AppState;
@@ -139,12 +138,7 @@ fn record(journal: &Journal, mut entry: Entry) {
 /// A body over the limit is left for the API to refuse, after its own earlier checks
 /// (a 401 comes before a 413).
 async fn buffer_request(request: Request) -> (Request, Bytes) {
-    let declared = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+    if declared_over(request.headers(), BODY_LIMIT) {
         return (request, Bytes::new());
     }
     let (parts, body) = request.into_parts();

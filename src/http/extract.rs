@@ -91,6 +91,16 @@ pub async fn read_json<T: DeserializeOwned>(
     object_arrays: &[&str],
 ) -> Result<T> {
     let bytes = read_body(headers, body, limit).await?;
+    parse_body(headers, &bytes, object_arrays)
+}
+
+/// The checks of [`json_body`] on a body already read: 400 when it is missing, 415 for a
+/// content type other than JSON, 400 naming what is wrong with the JSON.
+pub fn parse_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    bytes: &[u8],
+    object_arrays: &[&str],
+) -> Result<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::bad_request(
             "The request body is missing; a JSON object is expected.",
@@ -98,42 +108,50 @@ pub async fn read_json<T: DeserializeOwned>(
     }
     check_json_content_type(headers)?;
     if !object_arrays.is_empty() {
-        check_object_items(&bytes, object_arrays)?;
+        check_object_items(bytes, object_arrays)?;
     }
-    parse_json(&bytes)
+    parse_json(bytes)
+}
+
+/// Whether the client declared (`Content-Length`) a body longer than `limit`, so that it
+/// can be refused before it is read.
+pub fn declared_over(headers: &HeaderMap, limit: usize) -> bool {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > limit as u64)
 }
 
 /// Reads a whole body of at most `limit` bytes: 413 over it (refused by `Content-Length`
 /// before reading when the client declares it), 400 when it cannot be read (a malformed
 /// chunked encoding, a client gone before the end).
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if declared_over(headers, limit) {
         return Err(Error::PayloadTooLarge(limit));
     }
-    collect(body, limit).await.map_err(|e| {
-        let BodyError::Unreadable(e) = e else {
-            return Error::PayloadTooLarge(limit);
-        };
-        // The connection's own errors are hyper's; any other stands for the length limit
-        // (the gateway's stand-in for a body it found too long).
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(error) = cause {
-            if let Some(read) = error.downcast_ref::<hyper::Error>() {
-                let detail = std::error::Error::source(read)
-                    .map(|s| format!(": {s}"))
-                    .unwrap_or_default();
-                return Error::bad_request(format!(
-                    "The request body could not be read: {read}{detail}."
-                ));
-            }
-            cause = error.source();
+    collect(body, limit).await.map_err(|e| match e {
+        BodyError::TooLarge => Error::PayloadTooLarge(limit),
+        BodyError::Unreadable(e) => {
+            // The connection's own errors are hyper's; name them as it does.
+            let read = causes(&e).find_map(|c| c.downcast_ref::<hyper::Error>());
+            let (error, detail): (&dyn std::fmt::Display, _) = match read {
+                Some(read) => (read, std::error::Error::source(read)),
+                None => (&e, None),
+            };
+            let detail = detail.map(|s| format!(": {s}")).unwrap_or_default();
+            Error::bad_request(format!(
+                "The request body could not be read: {error}{detail}."
+            ))
         }
-        Error::PayloadTooLarge(limit)
     })
+}
+
+/// An error and the errors it stems from, outermost first.
+fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |e| e.source())
 }
 
 /// Why a body could not be read whole.
@@ -160,13 +178,21 @@ impl From<BodyError> for axum::Error {
 }
 
 /// Reads a whole body of at most `limit` bytes. A body that comes in one piece (a
-/// request's short body, every answer the API makes) is handed over as it is, without
-/// the copy and the buffer list of a general collector.
+/// request's short body, every answer the API makes) is handed over as it is, without the
+/// length-limit wrapper and buffer list of a general collector. A body that fails with
+/// [`OverLimit`] (the gateway's stand-in for one it found too long) is too large.
 pub async fn collect(mut body: Body, limit: usize) -> std::result::Result<Bytes, BodyError> {
     let mut whole: Option<Bytes> = None;
     let mut joined: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
-        let Ok(data) = frame.map_err(BodyError::Unreadable)?.into_data() else {
+        let frame = frame.map_err(|e| {
+            if causes(&e).any(|c| c.is::<OverLimit>()) {
+                BodyError::TooLarge
+            } else {
+                BodyError::Unreadable(e)
+            }
+        })?;
+        let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
         let total = whole.as_ref().map_or(0, Bytes::len) + joined.len() + data.len();

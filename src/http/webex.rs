@@ -55,7 +55,7 @@ pub fn message_for(status: u16) -> &'static str {
 }
 
 /// An error waiting for its tracking id. Handlers do not know the id, so an error response
-/// carries this in its extensions and [`tracking_id`] writes the body.
+/// carries this in its extensions and [`finish`] writes the body.
 #[derive(Debug, Clone)]
 struct PendingError {
     message: &'static str,
